@@ -1,0 +1,66 @@
+#ifndef POSEFIX_CORE_COCO_IO_H_
+#define POSEFIX_CORE_COCO_IO_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "posefix/core/types.h"
+
+namespace posefix {
+
+struct CocoReadOptions {
+  // Keypoints per annotation. -1: taken from the file's categories[].keypoints
+  // (and 17 where a keypoint category lists none).
+  int num_keypoints = -1;
+  // Keep members the project does not interpret (segmentation, urls, ...) so
+  // that a written file equals the one read. Readers that only evaluate or
+  // train turn this off for speed.
+  bool keep_extra_fields = true;
+};
+
+// Parses a COCO annotation file's text. `source` names it in errors, which
+// always name the field at fault (e.g. "annotations[3].keypoints").
+absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::string text,
+                                             const CocoReadOptions& options = {});
+absl::StatusOr<CocoDataset> ReadCocoDataset(const std::string& path,
+                                            const CocoReadOptions& options = {});
+
+std::string CocoDatasetToJson(const CocoDataset& dataset);
+absl::Status WriteCocoDataset(const std::string& path, const CocoDataset& dataset);
+
+struct ResultsReadOptions {
+  // Keypoints per result.
+  int num_keypoints = 17;
+  // When set, every result's image_id must be one of these images.
+  const CocoDataset* ground_truth = nullptr;
+  bool keep_extra_fields = true;
+};
+
+// Parses a COCO keypoint results file: a JSON array of
+// {image_id, category_id, keypoints, score}.
+absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(
+    absl::string_view source, std::string text, const ResultsReadOptions& options = {});
+absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(
+    const std::string& path, const ResultsReadOptions& options = {});
+
+std::string CocoResultsToJson(const std::vector<KeypointResult>& results);
+absl::Status WriteCocoResults(const std::string& path,
+                              const std::vector<KeypointResult>& results);
+
+// Image id -> position in dataset.images.
+absl::flat_hash_map<int64_t, int> IndexImages(const CocoDataset& dataset);
+
+// Image id -> positions in dataset.annotations, in file order.
+absl::flat_hash_map<int64_t, std::vector<int>> GroupAnnotationsByImage(
+    const CocoDataset& dataset);
+
+// Keypoints with v > 0.
+int CountLabelled(const Pose& pose);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_CORE_COCO_IO_H_

@@ -1,0 +1,268 @@
+#include "posefix/core/coco_io.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "posefix/core/file_util.h"
+#include "rapidjson/document.h"
+
+namespace posefix {
+namespace {
+
+constexpr char kFixtureGt[] = "testdata/coco/annotations/person_keypoints_val2017_fixture.json";
+constexpr char kLocalGt[] = "testdata/coco/annotations/person_keypoints_val2017_local.json";
+constexpr char kMovenetResults[] =
+    "testdata/results/movenet_multipose_lightning_val2017_260imgs_results.json";
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+// Deep JSON equality, independent of member order and of 427 vs 427.0.
+bool SameJson(const std::string& a, const std::string& b) {
+  rapidjson::Document x, y;
+  x.Parse<rapidjson::kParseFullPrecisionFlag>(a.c_str());
+  y.Parse<rapidjson::kParseFullPrecisionFlag>(b.c_str());
+  return !x.HasParseError() && !y.HasParseError() && x == y;
+}
+
+std::string Annotation(const std::string& fields) {
+  return R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}],
+            "categories": [{"id": 1, "name": "person", "keypoints": ["a", "b"]}],
+            "annotations": [{"id": 5, "image_id": 1, "category_id": 1, )" +
+         fields + "}]}";
+}
+
+absl::Status ParseError(const std::string& text) {
+  return ParseCocoDataset("gt.json", text).status();
+}
+
+void ExpectError(const absl::Status& status, const std::string& fragment) {
+  ASSERT_FALSE(status.ok()) << "expected an error containing '" << fragment << "'";
+  EXPECT_NE(status.message().find(fragment), std::string::npos) << status.message();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status.message();
+}
+
+TEST(CocoIoTest, ReadsTheRealValAnnotations) {
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(kLocalGt);
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  EXPECT_EQ(dataset->images.size(), 260u);
+  EXPECT_EQ(dataset->annotations.size(), 406u);
+  ASSERT_EQ(dataset->categories.size(), 1u);
+  EXPECT_EQ(dataset->categories[0].keypoints.size(), 17u);
+  const PersonAnnotation& first = dataset->annotations[0];
+  EXPECT_EQ(first.id, 230831);
+  EXPECT_EQ(first.image_id, 139);
+  EXPECT_EQ(first.num_keypoints, 15);
+  EXPECT_EQ(first.keypoints[0], (Keypoint{427, 170, 1}));
+  EXPECT_EQ(first.keypoints[2], (Keypoint{0, 0, 0}));
+  EXPECT_DOUBLE_EQ(first.bbox.x, 412.8);
+  EXPECT_DOUBLE_EQ(first.area, 2913.1104);
+  EXPECT_EQ(CountLabelled(first.keypoints), 15);
+}
+
+TEST(CocoIoTest, OfficialAnnotationsWithCrowdRegionsRoundTrip) {
+  const std::string original = *ReadFileToString(kFixtureGt);
+  absl::StatusOr<CocoDataset> dataset = ParseCocoDataset(kFixtureGt, original);
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  int crowd = 0;
+  for (const auto& annotation : dataset->annotations) crowd += annotation.iscrowd;
+  EXPECT_GT(crowd, 0);
+  const std::string path = TempPath("fixture_round_trip.json");
+  ASSERT_TRUE(WriteCocoDataset(path, *dataset).ok());
+  EXPECT_TRUE(SameJson(original, *ReadFileToString(path)));
+}
+
+TEST(CocoIoTest, RealAnnotationFileRoundTripsExactly) {
+  const std::string original = *ReadFileToString(kLocalGt);
+  absl::StatusOr<CocoDataset> dataset = ParseCocoDataset(kLocalGt, original);
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  // area_is_estimate, segmentation, coco_url, info, licenses survive.
+  EXPECT_TRUE(SameJson(original, CocoDatasetToJson(*dataset)));
+}
+
+TEST(CocoIoTest, ExtraFieldsCanBeDropped) {
+  CocoReadOptions options;
+  options.keep_extra_fields = false;
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(kLocalGt, options);
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  EXPECT_TRUE(dataset->extra.empty());
+  EXPECT_TRUE(dataset->annotations[0].extra.empty());
+  EXPECT_TRUE(dataset->images[0].extra.empty());
+  EXPECT_EQ(dataset->images[0].width, 640);
+}
+
+TEST(CocoIoTest, RealResultsFileRoundTripsExactly) {
+  absl::StatusOr<CocoDataset> gt = ReadCocoDataset(kLocalGt);
+  ASSERT_TRUE(gt.ok());
+  const std::string original = *ReadFileToString(kMovenetResults);
+  ResultsReadOptions options;
+  options.ground_truth = &*gt;
+  absl::StatusOr<std::vector<KeypointResult>> results =
+      ParseCocoResults(kMovenetResults, original, options);
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_GT(results->size(), 300u);
+  const std::string path = TempPath("results_round_trip.json");
+  ASSERT_TRUE(WriteCocoResults(path, *results).ok());
+  EXPECT_TRUE(SameJson(original, *ReadFileToString(path)));
+  absl::StatusOr<std::vector<KeypointResult>> again = ReadCocoResults(path, options);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), results->size());
+  for (size_t i = 0; i < results->size(); ++i) {
+    EXPECT_EQ((*again)[i].keypoints, (*results)[i].keypoints);
+    EXPECT_EQ((*again)[i].score, (*results)[i].score);
+  }
+}
+
+TEST(CocoIoTest, NumbersReadBackBitExact) {
+  std::vector<KeypointResult> results(1);
+  results[0].image_id = 7;
+  results[0].keypoints = {{0.1 + 0.2, 1.0 / 3.0, 0.987654321012345}};
+  results[0].score = 2.0 / 3.0;
+  ResultsReadOptions options;
+  options.num_keypoints = 1;
+  absl::StatusOr<std::vector<KeypointResult>> back =
+      ParseCocoResults("r.json", CocoResultsToJson(results), options);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ((*back)[0].keypoints, results[0].keypoints);
+  EXPECT_EQ((*back)[0].score, results[0].score);
+}
+
+TEST(CocoIoTest, MissingNumKeypointsIsCounted) {
+  absl::StatusOr<CocoDataset> dataset =
+      ParseCocoDataset("gt.json", Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "bbox": [0, 0, 4, 5])"));
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  EXPECT_EQ(dataset->annotations[0].num_keypoints, 1);
+  EXPECT_EQ(dataset->annotations[0].area, 20);  // box area when area is absent
+}
+
+TEST(CocoIoTest, MalformedJsonNamesFileLineAndColumn) {
+  absl::Status status = ParseError("{\"images\": [\n  {\"id\": 1,,}\n]}");
+  ExpectError(status, "gt.json: line 2, column");
+  ExpectError(status, "invalid JSON");
+}
+
+TEST(CocoIoTest, EmptyFileIsAnError) { ExpectError(ParseError(""), "gt.json"); }
+
+TEST(CocoIoTest, MissingFieldsAreNamed) {
+  ExpectError(ParseError(R"({"annotations": []})"), "gt.json: images: missing");
+  ExpectError(ParseError(R"({"images": [{"file_name": "x"}], "annotations": []})"),
+              "images[0].id: missing");
+  ExpectError(ParseError(R"({"images": [{"id": 1}],
+                            "annotations": [{"id": 1, "category_id": 1}]})"),
+              "gt.json: annotations[0].image_id: missing");
+}
+
+TEST(CocoIoTest, WronglyTypedFieldsAreNamed) {
+  ExpectError(ParseError(R"({"images": {}, "annotations": []})"), "images: expected an array");
+  ExpectError(ParseError(R"({"images": [{"id": "1"}], "annotations": []})"),
+              "images[0].id: expected an integer, got a string");
+  ExpectError(ParseError(R"({"images": [{"id": 1.5}], "annotations": []})"),
+              "images[0].id: expected an integer, got 1.5");
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, "x", 0, 0])")),
+              "annotations[0].keypoints[3]: expected a number, got a string");
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "bbox": [1, 2, 3])")),
+              "annotations[0].bbox: expected [x, y, width, height]");
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "iscrowd": 2)")),
+              "annotations[0].iscrowd: expected 0 or 1");
+}
+
+TEST(CocoIoTest, WrongKeypointCountIsNamed) {
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, 0, 0])")),
+              "gt.json: annotations[0].keypoints: expected 6 numbers (2 keypoints x 3), got 5");
+}
+
+TEST(CocoIoTest, NanAndInfinityAreRejected) {
+  // JSON has no NaN; Python's json module writes it anyway.
+  ExpectError(ParseError(Annotation(R"("keypoints": [NaN, 2, 2, 0, 0, 0])")), "invalid JSON");
+  ExpectError(ParseError(Annotation(R"("keypoints": [Infinity, 2, 2, 0, 0, 0])")),
+              "invalid JSON");
+  ExpectError(ParseError(Annotation(R"("keypoints": [1e999, 2, 2, 0, 0, 0])")), "gt.json");
+}
+
+TEST(CocoIoTest, NegativeSizesAreRejected) {
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "bbox": [0, 0, -3, 4])")),
+              "annotations[0].bbox: negative size");
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "area": -1)")),
+              "annotations[0].area: negative area");
+  ExpectError(ParseError(R"({"images": [{"id": 1, "width": -640}], "annotations": []})"),
+              "images[0].width: must be a non-negative size");
+  ExpectError(ParseError(Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "num_keypoints": 3)")),
+              "annotations[0].num_keypoints: must be in [0, 2]");
+}
+
+TEST(CocoIoTest, InconsistentReferencesAreRejected) {
+  ExpectError(ParseError(R"({"images": [{"id": 1}, {"id": 1}], "annotations": []})"),
+              "images[1].id: duplicate image id 1");
+  ExpectError(ParseError(R"({"images": [{"id": 1}],
+                            "annotations": [{"id": 1, "image_id": 2, "category_id": 1}]})"),
+              "annotations[0].image_id: image 2 is not in images");
+}
+
+TEST(CocoIoTest, UnknownCategoryIsRejected) {
+  ExpectError(
+      ParseError(R"({"images": [{"id": 1}], "categories": [{"id": 1, "name": "person"}],
+                    "annotations": [{"id": 1, "image_id": 1, "category_id": 3}]})"),
+      "annotations[0].category_id: unknown category 3");
+}
+
+ResultsReadOptions TwoKeypoints(const CocoDataset* gt = nullptr) {
+  ResultsReadOptions options;
+  options.num_keypoints = 2;
+  options.ground_truth = gt;
+  return options;
+}
+
+TEST(CocoIoTest, ResultsErrorsNameTheEntry) {
+  auto parse = [](const std::string& text, const CocoDataset* gt = nullptr) {
+    return ParseCocoResults("dt.json", text, TwoKeypoints(gt)).status();
+  };
+  ExpectError(parse(R"({"image_id": 1})"), "dt.json: (top level): expected a JSON array");
+  ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6]}])"),
+              "dt.json: [0].score: missing");
+  ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1},
+                        {"image_id": 1, "category_id": 1, "keypoints": [1,2,3], "score": 1}])"),
+              "dt.json: [1].keypoints: expected 6 numbers (2 keypoints x 3), got 3");
+  ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": null}])"),
+              "[0].score: expected a number, got null");
+  ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,NaN], "score": 1}])"),
+              "invalid JSON");
+  absl::StatusOr<CocoDataset> gt =
+      ParseCocoDataset("gt.json", Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0])"));
+  ASSERT_TRUE(gt.ok());
+  ExpectError(parse(R"([{"image_id": 9, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1}])",
+                    &*gt),
+              "dt.json: [0].image_id: image 9 is not in the ground-truth images");
+}
+
+TEST(CocoIoTest, EmptyResultArrayIsValid) {
+  absl::StatusOr<std::vector<KeypointResult>> results = ParseCocoResults("dt.json", "[]");
+  ASSERT_TRUE(results.ok());
+  EXPECT_TRUE(results->empty());
+}
+
+TEST(CocoIoTest, IndexesAndGroups) {
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(kFixtureGt);
+  ASSERT_TRUE(dataset.ok());
+  const auto index = IndexImages(*dataset);
+  EXPECT_EQ(index.size(), dataset->images.size());
+  const auto groups = GroupAnnotationsByImage(*dataset);
+  size_t total = 0;
+  for (const auto& [image_id, members] : groups) {
+    EXPECT_TRUE(index.contains(image_id));
+    for (int a : members) EXPECT_EQ(dataset->annotations[a].image_id, image_id);
+    total += members.size();
+  }
+  EXPECT_EQ(total, dataset->annotations.size());
+}
+
+TEST(CocoIoTest, MissingFileNamesThePath) {
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset("testdata/nope.json");
+  ASSERT_FALSE(dataset.ok());
+  EXPECT_NE(dataset.status().message().find("testdata/nope.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace posefix

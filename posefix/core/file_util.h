@@ -1,0 +1,27 @@
+#ifndef POSEFIX_CORE_FILE_UTIL_H_
+#define POSEFIX_CORE_FILE_UTIL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace posefix {
+
+// An InvalidArgument error that names the file and the field at fault, in
+// the form "FILE: FIELD: MESSAGE" every tool of the project prints.
+absl::Status FieldError(absl::string_view file, absl::string_view field,
+                        absl::string_view message);
+
+// The whole content of a file, or NotFound/Unavailable naming the file.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+// Writes to PATH.tmp.<pid> and renames over PATH, so a reader never sees a
+// half-written file and a failed write leaves no file behind.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view contents);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_CORE_FILE_UTIL_H_

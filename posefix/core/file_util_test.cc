@@ -1,0 +1,53 @@
+#include "posefix/core/file_util.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace posefix {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+TEST(FileUtilTest, WriteThenReadRoundTrips) {
+  const std::string path = TempPath("round_trip.txt");
+  ASSERT_TRUE(WriteFileAtomically(path, "hello\nworld").ok());
+  absl::StatusOr<std::string> read = ReadFileToString(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "hello\nworld");
+}
+
+TEST(FileUtilTest, OverwriteReplacesWholeFile) {
+  const std::string path = TempPath("overwrite.txt");
+  ASSERT_TRUE(WriteFileAtomically(path, "a long first version").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "short").ok());
+  EXPECT_EQ(*ReadFileToString(path), "short");
+}
+
+TEST(FileUtilTest, MissingFileIsNotFoundAndNamesThePath) {
+  absl::StatusOr<std::string> read = ReadFileToString(TempPath("does_not_exist.json"));
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find("does_not_exist.json"), std::string::npos);
+}
+
+TEST(FileUtilTest, FailedWriteLeavesNothingBehind) {
+  const std::string directory = TempPath("no_such_dir");
+  absl::Status status = WriteFileAtomically(directory + "/out.json", "{}");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("out.json"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(directory));
+}
+
+TEST(FileUtilTest, FieldErrorNamesFileAndField) {
+  absl::Status status = FieldError("a.json", "annotations[2].bbox", "negative size");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "a.json: annotations[2].bbox: negative size");
+}
+
+}  // namespace
+}  // namespace posefix
