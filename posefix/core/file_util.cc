@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -54,6 +55,13 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
         absl::StrCat(path, ": cannot rename into place: ", std::strerror(error)));
   }
   return absl::OkStatus();
+}
+
+std::string ResolveUserPath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const char* working_directory = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (working_directory == nullptr || *working_directory == '\0') return path;
+  return absl::StrCat(working_directory, "/", path);
 }
 
 }  // namespace posefix

@@ -22,6 +22,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents);
 
+// Resolves a path given on a command line. `bazel run` starts tools in their
+// runfiles tree, so a relative path is taken relative to the directory the
+// user ran bazel from (BUILD_WORKING_DIRECTORY) when that is set.
+std::string ResolveUserPath(const std::string& path);
+
 }  // namespace posefix
 
 #endif  // POSEFIX_CORE_FILE_UTIL_H_
