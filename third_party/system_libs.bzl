@@ -136,6 +136,14 @@ def _libtorch_impl(ctx):
             libs += ["-ltorch_cuda", "-lc10_cuda"]
             defines.append("POSEFIX_TORCH_CUDA=1")
         libs += ["-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--as-needed"]
+
+        # A pip wheel finds its CUDA runtime in the sibling nvidia-* wheels
+        # (site-packages/nvidia/*/lib): make the binaries find them too.
+        nvidia = ctx.path(root).dirname.get_child("nvidia")
+        if nvidia.exists:
+            for package in nvidia.readdir():
+                if package.get_child("lib").exists:
+                    libs.append("-Wl,-rpath,{}/lib".format(package))
         # Debian's libraries use the C++11 ABI; a pre-C++11-ABI LibTorch cannot link with them.
         old_abi = ctx.execute(["grep", "-rqs", "_GLIBCXX_USE_CXX11_ABI=0", root + "/share/cmake/Torch/TorchConfig.cmake"])
         if old_abi.return_code == 0:
