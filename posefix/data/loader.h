@@ -1,0 +1,97 @@
+#ifndef POSEFIX_DATA_LOADER_H_
+#define POSEFIX_DATA_LOADER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "posefix/core/keypoint_schema.pb.h"
+#include "posefix/core/types.h"
+#include "posefix/data/data_options.pb.h"
+#include "posefix/data/training_sample.h"
+
+namespace posefix {
+
+// Decodes, crops, augments and synthesizes training samples on worker
+// threads, at most `queue_capacity` ahead of the consumer. The samples of an
+// epoch come in a shuffled order and with augmentations that depend only on
+// (seed, epoch, position): the same seed gives the same stream whatever the
+// thread count.
+class Loader {
+ public:
+  // `dataset`, `schema` and `synthesizer` must outlive the loader; `options`
+  // must be resolved and valid. Images are read from image_root/file_name.
+  static absl::StatusOr<std::unique_ptr<Loader>> Create(const CocoDataset* dataset,
+                                                        std::string image_root,
+                                                        const KeypointSchema* schema,
+                                                        DataOptions options,
+                                                        InputPoseSynthesizer synthesizer,
+                                                        uint64_t seed);
+  ~Loader();
+
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // Number of samples an epoch yields (before skips).
+  int epoch_size() const { return static_cast<int>(persons_.size()); }
+
+  // Starts `epoch`, dropping whatever was left of the previous one.
+  void StartEpoch(int epoch);
+
+  // The next sample of the epoch, nullopt at its end. An unreadable image is
+  // an error naming the file, or a counted skip with skip_unreadable_images.
+  absl::StatusOr<std::optional<TrainingSample>> Next();
+
+  // Samples skipped so far because their image could not be read.
+  int64_t skipped() const { return skipped_; }
+
+ private:
+  Loader(const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
+         DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed);
+
+  struct Slot {
+    bool ready = false;
+    absl::StatusOr<TrainingSample> sample = absl::UnknownError("not produced");
+    bool skipped = false;
+  };
+
+  void Work();
+  void StopWorkers();
+  // Makes the sample of dataset annotation `person` at `position` of `epoch`.
+  Slot Produce(int person, int position, int epoch) const;
+
+  const CocoDataset* dataset_;
+  const std::string image_root_;
+  const KeypointSchema* schema_;
+  const DataOptions options_;
+  const InputPoseSynthesizer synthesizer_;
+  const uint64_t seed_;
+  std::vector<int> persons_;
+  absl::flat_hash_map<int64_t, int> image_index_;
+  absl::flat_hash_map<int64_t, std::vector<int>> persons_by_image_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<int> order_;  // this epoch's permutation of persons_
+  int epoch_ = -1;
+  int generation_ = 0;      // bumped by StartEpoch so stale work is dropped
+  int next_to_claim_ = 0;   // first position no worker has taken
+  int next_to_return_ = 0;  // first position the consumer has not taken
+  std::deque<Slot> window_;  // positions [next_to_return_, next_to_return_ + size)
+  bool stopping_ = false;
+  int64_t skipped_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace posefix
+
+#endif  // POSEFIX_DATA_LOADER_H_

@@ -1,0 +1,69 @@
+#ifndef POSEFIX_DATA_TRAINING_SAMPLE_H_
+#define POSEFIX_DATA_TRAINING_SAMPLE_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "opencv2/core.hpp"
+#include "posefix/core/keypoint_schema.pb.h"
+#include "posefix/core/random.h"
+#include "posefix/core/types.h"
+#include "posefix/data/data_options.pb.h"
+
+namespace posefix {
+
+// DataOptions with every zero field replaced by its documented default.
+DataOptions ResolveDataOptions(DataOptions options);
+
+// Checks resolved options; errors name the field ("data.flip_probability").
+absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view source);
+
+struct Augmentation {
+  double scale = 1;
+  double rotation_degrees = 0;
+  bool flip = false;
+};
+
+// Draws one augmentation as the release does.
+Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom& random);
+
+// What the input-pose synthesizer sees for one person, all in crop pixels.
+struct SynthesisRequest {
+  const Pose* target = nullptr;                 // ground truth (v = COCO flag)
+  const std::vector<Pose>* neighbours = nullptr;  // the other persons of the image
+  const std::vector<Box>* neighbour_boxes = nullptr;
+  Box target_box;  // the person's box
+  uint64_t seed = 0;
+};
+using InputPoseSynthesizer = std::function<absl::StatusOr<Pose>(const SynthesisRequest&)>;
+
+// One training example: a crop of a person, the ground truth and a
+// synthesized input pose in crop pixels.
+struct TrainingSample {
+  cv::Mat crop;  // CV_8UC3, BGR, input_height x input_width
+  Pose target;
+  Pose input;
+  int64_t image_id = 0;
+  int64_t annotation_id = 0;
+  Augmentation augmentation;
+};
+
+// Cuts the training sample of `dataset.annotations[person]` out of `image`:
+// the box around the ground-truth box (aspect fixed, scaled), augmented,
+// flipped with left/right swapped, and the input pose synthesized with the
+// image's other persons as neighbours. `others` are the positions of those
+// persons in dataset.annotations.
+absl::StatusOr<TrainingSample> MakeTrainingSample(
+    const cv::Mat& image, const CocoDataset& dataset, int person, const std::vector<int>& others,
+    const KeypointSchema& schema, const DataOptions& options,
+    const InputPoseSynthesizer& synthesizer, uint64_t seed);
+
+// The annotations that make training samples: not crowd, with at least one
+// labelled keypoint and a box of positive size.
+std::vector<int> TrainablePersons(const CocoDataset& dataset);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_DATA_TRAINING_SAMPLE_H_

@@ -1,0 +1,193 @@
+#include "posefix/data/training_sample.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
+#include "posefix/core/coco_io.h"
+#include "posefix/core/keypoint_schema.h"
+
+namespace posefix {
+namespace {
+
+// A synthesizer that returns the ground truth and records what it saw.
+struct RecordingSynthesizer {
+  std::vector<SynthesisRequest> requests;
+  std::vector<std::vector<Pose>> neighbours;
+  InputPoseSynthesizer Get() {
+    return [this](const SynthesisRequest& request) -> absl::StatusOr<Pose> {
+      requests.push_back(request);
+      neighbours.push_back(*request.neighbours);
+      return *request.target;
+    };
+  }
+};
+
+// One image with two persons; person 0's left shoulder (keypoint 5) is a
+// bright dot, everything else is dark.
+CocoDataset TwoPersons() {
+  CocoDataset dataset;
+  dataset.images.push_back({1, "synthetic.png", 400, 300, {}});
+  dataset.categories.push_back({1, "person", {}, {}});
+  for (int p = 0; p < 2; ++p) {
+    PersonAnnotation person;
+    person.id = 10 + p;
+    person.image_id = 1;
+    person.bbox = {100.0 + 120 * p, 60, 80, 160};
+    person.keypoints.assign(17, Keypoint{});
+    person.keypoints[5] = {130.0 + 120 * p, 100, 2};
+    person.keypoints[6] = {150.0 + 120 * p, 101, 2};
+    person.keypoints[11] = {135.0 + 120 * p, 170, 1};
+    person.num_keypoints = 3;
+    dataset.annotations.push_back(person);
+  }
+  return dataset;
+}
+
+cv::Mat DotImage(const CocoDataset& dataset) {
+  cv::Mat image(300, 400, CV_8UC3, cv::Scalar::all(0));
+  const Keypoint& shoulder = dataset.annotations[0].keypoints[5];
+  cv::circle(image, cv::Point(static_cast<int>(shoulder.x), static_cast<int>(shoulder.y)), 3,
+             cv::Scalar::all(255), cv::FILLED);
+  return image;
+}
+
+cv::Point2d BrightestPoint(const cv::Mat& crop) {
+  cv::Mat gray;
+  cv::cvtColor(crop, gray, cv::COLOR_BGR2GRAY);
+  cv::Moments moments = cv::moments(gray, false);
+  return {moments.m10 / moments.m00, moments.m01 / moments.m00};
+}
+
+TEST(DataOptionsTest, DefaultsAreTheReleases) {
+  const DataOptions options = ResolveDataOptions(DataOptions());
+  EXPECT_EQ(options.input_width(), 192);
+  EXPECT_EQ(options.input_height(), 256);
+  EXPECT_DOUBLE_EQ(options.box_scale(), 1.25);
+  EXPECT_DOUBLE_EQ(options.scale_sigma(), 0.3);
+  EXPECT_DOUBLE_EQ(options.rotation_sigma(), 40);
+  EXPECT_DOUBLE_EQ(options.rotation_limit(), 80);
+  EXPECT_DOUBLE_EQ(options.rotation_probability(), 0.6);
+  EXPECT_DOUBLE_EQ(options.flip_probability(), 0.5);
+  EXPECT_TRUE(ValidateDataOptions(options, "spec").ok());
+}
+
+TEST(DataOptionsTest, InvalidOptionsNameTheField) {
+  DataOptions options = ResolveDataOptions(DataOptions());
+  options.set_flip_probability(1.5);
+  absl::Status status = ValidateDataOptions(options, "spec.pbtxt");
+  EXPECT_EQ(status.message(), "spec.pbtxt: data.flip_probability: must be in [0, 1], got 1.5");
+  options = ResolveDataOptions(DataOptions());
+  options.set_num_threads(-1);
+  EXPECT_NE(ValidateDataOptions(options, "s").message().find("data.num_threads"),
+            std::string::npos);
+}
+
+TEST(AugmentationTest, FollowsTheReleasesDistributions) {
+  const DataOptions options = ResolveDataOptions(DataOptions());
+  DeterministicRandom random(3);
+  int rotated = 0, flipped = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const Augmentation augmentation = SampleAugmentation(options, random);
+    ASSERT_GE(augmentation.scale, 0.7);
+    ASSERT_LE(augmentation.scale, 1.3);
+    ASSERT_LE(std::fabs(augmentation.rotation_degrees), 80);
+    rotated += augmentation.rotation_degrees != 0;
+    flipped += augmentation.flip;
+  }
+  EXPECT_NEAR(rotated / static_cast<double>(n), 0.6, 0.02);
+  EXPECT_NEAR(flipped / static_cast<double>(n), 0.5, 0.02);
+}
+
+TEST(TrainingSampleTest, CropAndKeypointsStayAlignedUnderEveryAugmentation) {
+  const CocoDataset dataset = TwoPersons();
+  const cv::Mat image = DotImage(dataset);
+  DataOptions options = ResolveDataOptions(DataOptions());
+  options.set_rotation_probability(1);
+  RecordingSynthesizer synthesizer;
+  int flipped = 0;
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    absl::StatusOr<TrainingSample> sample = MakeTrainingSample(
+        image, dataset, 0, {0, 1}, CocoSchema(), options, synthesizer.Get(), seed);
+    ASSERT_TRUE(sample.ok()) << sample.status();
+    ASSERT_EQ(sample->crop.size(), cv::Size(192, 256));
+    // Flipping moves the left shoulder to the right shoulder's slot.
+    const int dot_joint = sample->augmentation.flip ? 6 : 5;
+    flipped += sample->augmentation.flip;
+    const cv::Point2d dot = BrightestPoint(sample->crop);
+    EXPECT_NEAR(dot.x, sample->target[dot_joint].x, 1.0) << "seed " << seed;
+    EXPECT_NEAR(dot.y, sample->target[dot_joint].y, 1.0) << "seed " << seed;
+    EXPECT_EQ(sample->target[dot_joint].v, 2);
+    EXPECT_EQ(sample->input, sample->target);
+    EXPECT_EQ(sample->annotation_id, 10);
+  }
+  EXPECT_GT(flipped, 0);
+  EXPECT_LT(flipped, 12);
+}
+
+TEST(TrainingSampleTest, NeighboursAreTransformedLikeTheTarget) {
+  const CocoDataset dataset = TwoPersons();
+  const cv::Mat image = DotImage(dataset);
+  DataOptions options = ResolveDataOptions(DataOptions());
+  options.set_no_augmentation(true);
+  RecordingSynthesizer synthesizer;
+  absl::StatusOr<TrainingSample> sample = MakeTrainingSample(
+      image, dataset, 0, {0, 1}, CocoSchema(), options, synthesizer.Get(), 5);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  ASSERT_EQ(synthesizer.neighbours.size(), 1u);
+  ASSERT_EQ(synthesizer.neighbours[0].size(), 1u);
+  const Pose& neighbour = synthesizer.neighbours[0][0];
+  ASSERT_EQ(neighbour.size(), 17u);
+  // Both persons' shoulders are 120 image pixels apart; the crop scales by
+  // 256 / (160 * 1.25).
+  const double scale = 256.0 / (160 * 1.25);
+  EXPECT_NEAR(neighbour[5].x - sample->target[5].x, 120 * scale, 1e-9);
+  EXPECT_NEAR(neighbour[5].y - sample->target[5].y, 0, 1e-9);
+  const SynthesisRequest& request = synthesizer.requests[0];
+  EXPECT_NEAR(request.target_box.area(), 80 * 160 * scale * scale, 1e-6);
+  EXPECT_NEAR(request.target_box.center_x(), 96, 1e-9);
+  EXPECT_NEAR(request.target_box.center_y(), 128, 1e-9);
+}
+
+TEST(TrainingSampleTest, DeterministicForASeed) {
+  const CocoDataset dataset = TwoPersons();
+  const cv::Mat image = DotImage(dataset);
+  const DataOptions options = ResolveDataOptions(DataOptions());
+  RecordingSynthesizer synthesizer;
+  auto a = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options,
+                              synthesizer.Get(), 77);
+  auto b = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options,
+                              synthesizer.Get(), 77);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->target, b->target);
+  EXPECT_EQ(cv::norm(a->crop, b->crop, cv::NORM_L1), 0);
+  EXPECT_EQ(synthesizer.requests[0].seed, synthesizer.requests[1].seed);
+}
+
+TEST(TrainingSampleTest, SynthesizerErrorsPropagate) {
+  const CocoDataset dataset = TwoPersons();
+  InputPoseSynthesizer failing = [](const SynthesisRequest&) -> absl::StatusOr<Pose> {
+    return absl::InternalError("no candidate");
+  };
+  auto sample = MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(),
+                                   ResolveDataOptions(DataOptions()), failing, 1);
+  EXPECT_FALSE(sample.ok());
+}
+
+TEST(TrainingSampleTest, TrainablePersonsSkipCrowdsAndUnlabelled) {
+  absl::StatusOr<CocoDataset> dataset =
+      ReadCocoDataset("testdata/coco/annotations/person_keypoints_val2017_fixture.json");
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  const std::vector<int> persons = TrainablePersons(*dataset);
+  EXPECT_FALSE(persons.empty());
+  EXPECT_LT(persons.size(), dataset->annotations.size());
+  for (int p : persons) {
+    EXPECT_FALSE(dataset->annotations[p].iscrowd);
+    EXPECT_GT(CountLabelled(dataset->annotations[p].keypoints), 0);
+  }
+}
+
+}  // namespace
+}  // namespace posefix
