@@ -1,0 +1,446 @@
+#include "posefix/eval/coco_eval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "posefix/core/file_util.h"
+
+namespace posefix {
+namespace {
+
+// np.linspace(start, stop, num): i * step + start, the last point = stop.
+std::vector<double> Linspace(double start, double stop, int num) {
+  std::vector<double> points(num);
+  const double step = (stop - start) / (num - 1);
+  for (int i = 0; i < num; ++i) points[i] = static_cast<double>(i) * step + start;
+  points[num - 1] = stop;
+  return points;
+}
+
+bool OutsideRange(double area, const AreaRange& range) {
+  return area < range.min || area > range.max;
+}
+
+// Runs body(i) for i in [0, n) on up to num_threads threads.
+template <typename Body>
+void ParallelFor(int num_threads, size_t n, const Body& body) {
+  if (num_threads <= 1 || n < 64) {
+    for (size_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  std::vector<std::thread> threads;
+  const size_t chunk = (n + num_threads - 1) / num_threads;
+  for (int t = 0; t < num_threads; ++t) {
+    const size_t begin = t * chunk;
+    const size_t end = std::min(n, begin + chunk);
+    if (begin >= end) break;
+    threads.emplace_back([&body, begin, end] {
+      for (size_t i = begin; i < end; ++i) body(i);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
+}  // namespace
+
+std::vector<AreaRange> CocoKeypointAreaRanges() {
+  return {{"all", 0, 1e10}, {"medium", 32 * 32, 96 * 96}, {"large", 96 * 96, 1e10}};
+}
+
+std::vector<double> CocoOksThresholds() { return Linspace(.5, .95, 10); }
+std::vector<double> CocoRecallThresholds() { return Linspace(0., 1., 101); }
+
+absl::Status ValidateCocoEvalParams(const CocoEvalParams& params) {
+  constexpr absl::string_view kSource = "CocoEvalParams";
+  if (params.variances.empty()) return FieldError(kSource, "variances", "is empty");
+  for (size_t j = 0; j < params.variances.size(); ++j) {
+    if (!(params.variances[j] > 0) || !std::isfinite(params.variances[j])) {
+      return FieldError(kSource, absl::StrCat("variances[", j, "]"), "must be positive");
+    }
+  }
+  if (params.max_dets <= 0) return FieldError(kSource, "max_dets", "must be positive");
+  if (params.oks_thresholds.empty()) {
+    return FieldError(kSource, "oks_thresholds", "is empty");
+  }
+  if (params.recall_thresholds.empty()) {
+    return FieldError(kSource, "recall_thresholds", "is empty");
+  }
+  if (params.area_ranges.empty()) return FieldError(kSource, "area_ranges", "is empty");
+  return absl::OkStatus();
+}
+
+const std::array<const char*, CocoKeypointStats::kCount>& CocoKeypointStatNames() {
+  static const std::array<const char*, CocoKeypointStats::kCount> kNames = {
+      "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"};
+  return kNames;
+}
+
+std::string FormatCocoSummary(const CocoKeypointStats& stats) {
+  struct Line {
+    bool precision;
+    const char* iou;
+    const char* area;
+  };
+  static constexpr Line kLines[CocoKeypointStats::kCount] = {
+      {true, "0.50:0.95", "all"},     {true, "0.50", "all"},
+      {true, "0.75", "all"},          {true, "0.50:0.95", "medium"},
+      {true, "0.50:0.95", "large"},   {false, "0.50:0.95", "all"},
+      {false, "0.50", "all"},         {false, "0.75", "all"},
+      {false, "0.50:0.95", "medium"}, {false, "0.50:0.95", "large"}};
+  std::string text;
+  for (int i = 0; i < CocoKeypointStats::kCount; ++i) {
+    const Line& line = kLines[i];
+    absl::StrAppendFormat(&text, " %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3d ] = %0.3f\n",
+                          line.precision ? "Average Precision" : "Average Recall",
+                          line.precision ? "(AP)" : "(AR)", line.iou, line.area, 20,
+                          stats.values[i]);
+  }
+  return text;
+}
+
+absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
+    const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
+    const CocoEvalParams& params, int num_threads) {
+  if (absl::Status status = ValidateCocoEvalParams(params); !status.ok()) return status;
+  const size_t num_keypoints = params.variances.size();
+
+  std::vector<int64_t> image_ids;
+  image_ids.reserve(ground_truth.images.size());
+  for (const ImageInfo& image : ground_truth.images) image_ids.push_back(image.id);
+  std::sort(image_ids.begin(), image_ids.end());
+  image_ids.erase(std::unique(image_ids.begin(), image_ids.end()), image_ids.end());
+  std::vector<int64_t> category_ids;
+  for (const Category& category : ground_truth.categories) category_ids.push_back(category.id);
+  std::sort(category_ids.begin(), category_ids.end());
+  category_ids.erase(std::unique(category_ids.begin(), category_ids.end()), category_ids.end());
+
+  absl::flat_hash_map<int64_t, int> image_index;
+  image_index.reserve(image_ids.size());
+  for (size_t i = 0; i < image_ids.size(); ++i) image_index[image_ids[i]] = i;
+  absl::flat_hash_map<int64_t, int> category_index;
+  for (size_t k = 0; k < category_ids.size(); ++k) category_index[category_ids[k]] = k;
+
+  const size_t num_images = image_ids.size();
+  std::vector<EvalCell> cells(category_ids.size() * num_images);
+  for (size_t k = 0; k < category_ids.size(); ++k) {
+    for (size_t i = 0; i < num_images; ++i) {
+      EvalCell& cell = cells[k * num_images + i];
+      cell.image_id = image_ids[i];
+      cell.category_id = category_ids[k];
+    }
+  }
+  for (size_t a = 0; a < ground_truth.annotations.size(); ++a) {
+    const PersonAnnotation& annotation = ground_truth.annotations[a];
+    auto image = image_index.find(annotation.image_id);
+    auto category = category_index.find(annotation.category_id);
+    if (image == image_index.end() || category == category_index.end()) continue;
+    if (annotation.keypoints.size() != num_keypoints) {
+      return FieldError("ground truth", absl::StrCat("annotations[", a, "].keypoints"),
+                        absl::StrCat("has ", annotation.keypoints.size(),
+                                     " keypoints, the schema ", num_keypoints));
+    }
+    cells[category->second * num_images + image->second].gts.push_back(&annotation);
+  }
+  for (size_t r = 0; r < results.size(); ++r) {
+    const KeypointResult& result = results[r];
+    auto image = image_index.find(result.image_id);
+    if (image == image_index.end()) {
+      return FieldError("results", absl::StrCat("[", r, "].image_id"),
+                        absl::StrCat("image ", result.image_id, " is not in the ground truth"));
+    }
+    if (result.keypoints.size() != num_keypoints) {
+      return FieldError("results", absl::StrCat("[", r, "].keypoints"),
+                        absl::StrCat("has ", result.keypoints.size(),
+                                     " keypoints, the schema ", num_keypoints));
+    }
+    auto category = category_index.find(result.category_id);
+    if (category == category_index.end()) continue;
+    cells[category->second * num_images + image->second].dts.push_back(static_cast<int>(r));
+  }
+
+  ParallelFor(num_threads, cells.size(), [&](size_t c) {
+    EvalCell& cell = cells[c];
+    std::stable_sort(cell.dts.begin(), cell.dts.end(), [&results](int a, int b) {
+      return results[a].score > results[b].score;
+    });
+    if (cell.dts.size() > static_cast<size_t>(params.max_dets)) cell.dts.resize(params.max_dets);
+    cell.dt_areas.reserve(cell.dts.size());
+    cell.dt_scores.reserve(cell.dts.size());
+    for (int r : cell.dts) {
+      const Pose& pose = results[r].keypoints;
+      double x0 = pose[0].x, x1 = pose[0].x, y0 = pose[0].y, y1 = pose[0].y;
+      for (const Keypoint& point : pose) {
+        x0 = std::min(x0, point.x);
+        x1 = std::max(x1, point.x);
+        y0 = std::min(y0, point.y);
+        y1 = std::max(y1, point.y);
+      }
+      cell.dt_areas.push_back((x1 - x0) * (y1 - y0));
+      cell.dt_scores.push_back(results[r].score);
+    }
+    cell.oks_gts.reserve(cell.gts.size());
+    for (const PersonAnnotation* gt : cell.gts) cell.oks_gts.push_back(MakeOksGroundTruth(*gt));
+    if (cell.gts.empty() || cell.dts.empty()) return;
+    const size_t num_gts = cell.gts.size();
+    cell.oks.resize(cell.dts.size() * num_gts);
+    std::vector<double> scratch(num_keypoints);
+    for (size_t d = 0; d < cell.dts.size(); ++d) {
+      const Pose& pose = results[cell.dts[d]].keypoints;
+      for (size_t g = 0; g < num_gts; ++g) {
+        cell.oks[d * num_gts + g] =
+            ComputeOks(cell.oks_gts[g], pose, params.variances, scratch.data());
+      }
+    }
+  });
+  return cells;
+}
+
+CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
+                      absl::Span<const double> thresholds) {
+  const size_t num_gts = cell.gts.size();
+  const size_t num_dts = cell.dts.size();
+  const size_t num_thresholds = thresholds.size();
+  CellMatches matches;
+  matches.dt_match.assign(num_thresholds, std::vector<int>(num_dts, -1));
+  matches.dt_ignore.assign(num_thresholds, std::vector<char>(num_dts, 0));
+
+  // Ground truths that count first, each group in file order.
+  std::vector<int> order;
+  std::vector<char> gt_ignore(num_gts);
+  order.reserve(num_gts);
+  for (size_t g = 0; g < num_gts; ++g) {
+    const PersonAnnotation& gt = *cell.gts[g];
+    gt_ignore[g] = gt.iscrowd || gt.num_keypoints == 0 || OutsideRange(gt.area, area);
+    if (!gt_ignore[g]) order.push_back(g);
+  }
+  matches.num_counted_gts = static_cast<int>(order.size());
+  for (size_t g = 0; g < num_gts; ++g) {
+    if (gt_ignore[g]) order.push_back(g);
+  }
+
+  std::vector<char> gt_taken(num_gts);
+  for (size_t t = 0; t < num_thresholds; ++t) {
+    std::vector<int>& dt_match = matches.dt_match[t];
+    std::vector<char>& dt_ignore = matches.dt_ignore[t];
+    if (!cell.oks.empty()) {
+      std::fill(gt_taken.begin(), gt_taken.end(), 0);
+      for (size_t d = 0; d < num_dts; ++d) {
+        double best = std::min(thresholds[t], 1 - 1e-10);
+        int m = -1;
+        const double* row = &cell.oks[d * num_gts];
+        for (int g : order) {
+          if (gt_taken[g] && !cell.gts[g]->iscrowd) continue;
+          if (m > -1 && !gt_ignore[m] && gt_ignore[g]) break;
+          if (row[g] < best) continue;
+          best = row[g];
+          m = g;
+        }
+        if (m == -1) continue;
+        dt_ignore[d] = gt_ignore[m];
+        dt_match[d] = m;
+        gt_taken[m] = 1;
+      }
+    }
+    for (size_t d = 0; d < num_dts; ++d) {
+      // pycocotools records the matched ground truth's id, and id 0 reads
+      // as "no match".
+      const bool matched = dt_match[d] >= 0 && cell.gts[dt_match[d]]->id != 0;
+      if (!matched && OutsideRange(cell.dt_areas[d], area)) dt_ignore[d] = 1;
+    }
+  }
+  return matches;
+}
+
+CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams& params,
+                          int num_threads) {
+  CocoEvalResult result;
+  const int num_thresholds = params.oks_thresholds.size();
+  const int num_recalls = params.recall_thresholds.size();
+  const int num_areas = params.area_ranges.size();
+  for (const EvalCell& cell : cells) {
+    if (result.category_ids.empty() || result.category_ids.back() != cell.category_id) {
+      result.category_ids.push_back(cell.category_id);
+    }
+  }
+  const int num_categories = result.category_ids.size();
+  result.num_thresholds = num_thresholds;
+  result.num_recalls = num_recalls;
+  result.num_categories = num_categories;
+  result.num_areas = num_areas;
+  result.precision.assign(static_cast<size_t>(num_thresholds) * num_recalls * num_categories *
+                              num_areas, -1.0);
+  result.recall.assign(static_cast<size_t>(num_thresholds) * num_categories * num_areas, -1.0);
+  if (num_categories == 0) return result;
+  const size_t num_images = cells.size() / num_categories;
+  constexpr double kEpsilon = 2.220446049250313e-16;
+
+  for (int k = 0; k < num_categories; ++k) {
+    const EvalCell* category_cells = &cells[k * num_images];
+    // Every kept detection of the category, in image order, then sorted by
+    // score (stable) as np.argsort(-scores, kind='mergesort').
+    std::vector<size_t> offsets(num_images + 1, 0);
+    for (size_t i = 0; i < num_images; ++i) {
+      offsets[i + 1] = offsets[i] + category_cells[i].dts.size();
+    }
+    const size_t num_dts = offsets[num_images];
+    std::vector<double> scores(num_dts);
+    for (size_t i = 0; i < num_images; ++i) {
+      std::copy(category_cells[i].dt_scores.begin(), category_cells[i].dt_scores.end(),
+                scores.begin() + offsets[i]);
+    }
+    std::vector<uint32_t> sorted(num_dts);
+    std::iota(sorted.begin(), sorted.end(), 0);
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [&scores](uint32_t a, uint32_t b) { return scores[a] > scores[b]; });
+
+    std::vector<char> matched(static_cast<size_t>(num_thresholds) * num_dts);
+    std::vector<char> ignored(static_cast<size_t>(num_thresholds) * num_dts);
+    std::vector<double> recall_curve(num_dts), precision_curve(num_dts);
+    for (int a = 0; a < num_areas; ++a) {
+      std::vector<int> counted(num_images, 0);
+      ParallelFor(num_threads, num_images, [&](size_t i) {
+        const EvalCell& cell = category_cells[i];
+        if (cell.gts.empty() && cell.dts.empty()) return;
+        CellMatches cell_matches = MatchCell(cell, params.area_ranges[a], params.oks_thresholds);
+        counted[i] = cell_matches.num_counted_gts;
+        for (int t = 0; t < num_thresholds; ++t) {
+          char* matched_row = &matched[t * num_dts + offsets[i]];
+          char* ignored_row = &ignored[t * num_dts + offsets[i]];
+          for (size_t d = 0; d < cell.dts.size(); ++d) {
+            const int m = cell_matches.dt_match[t][d];
+            matched_row[d] = m >= 0 && cell.gts[m]->id != 0;
+            ignored_row[d] = cell_matches.dt_ignore[t][d];
+          }
+        }
+      });
+      const int64_t num_counted = std::accumulate(counted.begin(), counted.end(), int64_t{0});
+      if (num_counted == 0) continue;
+      for (int t = 0; t < num_thresholds; ++t) {
+        const char* matched_row = &matched[t * num_dts];
+        const char* ignored_row = &ignored[t * num_dts];
+        int64_t tp = 0, fp = 0;
+        for (size_t n = 0; n < num_dts; ++n) {
+          const uint32_t d = sorted[n];
+          if (!ignored_row[d]) {
+            if (matched_row[d]) {
+              ++tp;
+            } else {
+              ++fp;
+            }
+          }
+          const double tp_sum = static_cast<double>(tp);
+          const double fp_sum = static_cast<double>(fp);
+          recall_curve[n] = tp_sum / static_cast<double>(num_counted);
+          precision_curve[n] = tp_sum / (fp_sum + tp_sum + kEpsilon);
+        }
+        result.Recall(t, k, a) = num_dts > 0 ? recall_curve[num_dts - 1] : 0;
+        for (size_t n = num_dts; n-- > 1;) {
+          if (precision_curve[n] > precision_curve[n - 1]) {
+            precision_curve[n - 1] = precision_curve[n];
+          }
+        }
+        size_t position = 0;
+        for (int r = 0; r < num_recalls; ++r) {
+          const double threshold = params.recall_thresholds[r];
+          while (position < num_dts && recall_curve[position] < threshold) ++position;
+          // Recall levels never reached keep precision 0.
+          result.Precision(t, r, k, a) = position < num_dts ? precision_curve[position] : 0;
+        }
+      }
+    }
+  }
+  return result;
+}
+
+namespace {
+
+// Positions of `threshold` in the thresholds (all when threshold < 0); an
+// exact comparison, as np.where(iouThr == p.iouThrs).
+std::vector<int> ThresholdIndices(const CocoEvalParams& params, double threshold) {
+  std::vector<int> indices;
+  for (size_t t = 0; t < params.oks_thresholds.size(); ++t) {
+    if (threshold < 0 || params.oks_thresholds[t] == threshold) indices.push_back(t);
+  }
+  return indices;
+}
+
+double MeanOfValid(const std::vector<double>& values) {
+  std::vector<double> valid;
+  valid.reserve(values.size());
+  for (double value : values) {
+    if (value > -1) valid.push_back(value);
+  }
+  if (valid.empty()) return -1;
+  return NumpySum(valid.data(), valid.size()) / static_cast<double>(valid.size());
+}
+
+}  // namespace
+
+double SummarizePrecision(const CocoEvalResult& result, const CocoEvalParams& params,
+                          double threshold, int area) {
+  if (area < 0 || area >= result.num_areas) return -1;
+  std::vector<double> values;
+  for (int t : ThresholdIndices(params, threshold)) {
+    for (int r = 0; r < result.num_recalls; ++r) {
+      for (int k = 0; k < result.num_categories; ++k) values.push_back(result.Precision(t, r, k, area));
+    }
+  }
+  return MeanOfValid(values);
+}
+
+double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& params,
+                       double threshold, int area) {
+  if (area < 0 || area >= result.num_areas) return -1;
+  std::vector<double> values;
+  for (int t : ThresholdIndices(params, threshold)) {
+    for (int k = 0; k < result.num_categories; ++k) values.push_back(result.Recall(t, k, area));
+  }
+  return MeanOfValid(values);
+}
+
+CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
+                                     const CocoEvalParams& params) {
+  auto area_index = [&params](absl::string_view label) {
+    for (size_t a = 0; a < params.area_ranges.size(); ++a) {
+      if (params.area_ranges[a].label == label) return static_cast<int>(a);
+    }
+    return -1;
+  };
+  const int all = area_index("all");
+  const int medium = area_index("medium");
+  const int large = area_index("large");
+  CocoKeypointStats stats;
+  // COCOeval summarizes at maxDets=20 only.
+  if (params.max_dets != 20) {
+    stats.values.fill(-1);
+    return stats;
+  }
+  stats.values[0] = SummarizePrecision(result, params, -1, all);
+  stats.values[1] = SummarizePrecision(result, params, .5, all);
+  stats.values[2] = SummarizePrecision(result, params, .75, all);
+  stats.values[3] = SummarizePrecision(result, params, -1, medium);
+  stats.values[4] = SummarizePrecision(result, params, -1, large);
+  stats.values[5] = SummarizeRecall(result, params, -1, all);
+  stats.values[6] = SummarizeRecall(result, params, .5, all);
+  stats.values[7] = SummarizeRecall(result, params, .75, all);
+  stats.values[8] = SummarizeRecall(result, params, -1, medium);
+  stats.values[9] = SummarizeRecall(result, params, -1, large);
+  return stats;
+}
+
+absl::StatusOr<CocoKeypointStats> EvaluateKeypoints(const CocoDataset& ground_truth,
+                                                    absl::Span<const KeypointResult> results,
+                                                    const CocoEvalParams& params,
+                                                    int num_threads) {
+  absl::StatusOr<std::vector<EvalCell>> cells =
+      PrepareEvalCells(ground_truth, results, params, num_threads);
+  if (!cells.ok()) return cells.status();
+  return SummarizeKeypoints(Accumulate(*cells, params, num_threads), params);
+}
+
+}  // namespace posefix

@@ -1,0 +1,138 @@
+#ifndef POSEFIX_EVAL_COCO_EVAL_H_
+#define POSEFIX_EVAL_COCO_EVAL_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "posefix/core/types.h"
+#include "posefix/eval/oks.h"
+
+namespace posefix {
+
+// An object-size range on the annotation area, inclusive at both ends.
+struct AreaRange {
+  std::string label;
+  double min = 0;
+  double max = 0;
+};
+
+// COCO's keypoint area ranges: all [0, 1e5^2], medium [32^2, 96^2],
+// large [96^2, 1e5^2] (keypoint evaluation has no "small").
+std::vector<AreaRange> CocoKeypointAreaRanges();
+
+// .50:.05:.95 as np.linspace computes it (i * step + start, the last = stop).
+std::vector<double> CocoOksThresholds();
+// 0:.01:1, 101 recall points, as np.linspace computes them.
+std::vector<double> CocoRecallThresholds();
+
+struct CocoEvalParams {
+  // (2 sigma)^2 per keypoint; see OksVariances. Required.
+  std::vector<double> variances;
+  // Detections kept per image and category, best scores first.
+  int max_dets = 20;
+  std::vector<double> oks_thresholds = CocoOksThresholds();
+  std::vector<double> recall_thresholds = CocoRecallThresholds();
+  std::vector<AreaRange> area_ranges = CocoKeypointAreaRanges();
+};
+
+// Checks the parameters and the inputs (keypoint counts) once; the message
+// names the field at fault.
+absl::Status ValidateCocoEvalParams(const CocoEvalParams& params);
+
+// The ten statistics of COCOeval.summarize() for keypoints, in its order.
+struct CocoKeypointStats {
+  static constexpr int kCount = 10;
+  std::array<double, kCount> values{};
+  double ap() const { return values[0]; }
+};
+// "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl".
+const std::array<const char*, CocoKeypointStats::kCount>& CocoKeypointStatNames();
+// The summary lines pycocotools prints, one per statistic, value last.
+std::string FormatCocoSummary(const CocoKeypointStats& stats);
+
+// The ground truth and detections of one (image, category), in the order
+// pycocotools evaluates them.
+struct EvalCell {
+  int64_t image_id = 0;
+  int64_t category_id = 0;
+  std::vector<const PersonAnnotation*> gts;  // file order
+  std::vector<OksGroundTruth> oks_gts;
+  // Indices into the results, best score first (stable), at most max_dets.
+  std::vector<int> dts;
+  std::vector<double> dt_areas;
+  std::vector<double> dt_scores;
+  // OKS [dt][gt], dts in the order above.
+  std::vector<double> oks;
+};
+
+// Groups ground truth and detections into cells, images sorted by id and
+// categories by id (pycocotools' params.imgIds / params.catIds), and computes
+// the OKS matrices. `results` may be reordered views of a file; their order
+// decides ties in score. Fails when a result names an unknown image or has
+// the wrong number of keypoints.
+absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
+    const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
+    const CocoEvalParams& params, int num_threads = 1);
+
+// COCOeval.evaluateImg for one cell, one area range and every threshold.
+struct CellMatches {
+  // Per threshold, per detection (cell order): the matched ground truth's
+  // position in cell.gts, or -1.
+  std::vector<std::vector<int>> dt_match;
+  std::vector<std::vector<char>> dt_ignore;
+  // Ground truths that count (not crowd, not keypoint-less, in range).
+  int num_counted_gts = 0;
+};
+CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
+                      absl::Span<const double> thresholds);
+
+// COCOeval.accumulate: precision [T][R][K][A] and recall [T][K][A], -1 where a
+// category has no counted ground truth in an area range.
+struct CocoEvalResult {
+  std::vector<int64_t> category_ids;
+  int num_thresholds = 0, num_recalls = 0, num_categories = 0, num_areas = 0;
+  std::vector<double> precision;
+  std::vector<double> recall;
+  double& Precision(int t, int r, int k, int a) {
+    return precision[((static_cast<size_t>(t) * num_recalls + r) * num_categories + k) *
+                         num_areas + a];
+  }
+  double& Recall(int t, int k, int a) {
+    return recall[(static_cast<size_t>(t) * num_categories + k) * num_areas + a];
+  }
+  double Precision(int t, int r, int k, int a) const {
+    return precision[((static_cast<size_t>(t) * num_recalls + r) * num_categories + k) *
+                         num_areas + a];
+  }
+  double Recall(int t, int k, int a) const {
+    return recall[(static_cast<size_t>(t) * num_categories + k) * num_areas + a];
+  }
+};
+CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams& params,
+                          int num_threads = 1);
+
+// Mean of the entries > -1 of a slice, as COCOeval._summarize (-1 if none).
+// `threshold` < 0 means every threshold; `area` indexes params.area_ranges.
+double SummarizePrecision(const CocoEvalResult& result, const CocoEvalParams& params,
+                          double threshold, int area);
+double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& params,
+                       double threshold, int area);
+
+// The ten statistics; needs the default thresholds and area ranges.
+CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
+                                     const CocoEvalParams& params);
+
+// Everything above in one call: COCOeval(gt, dt, 'keypoints') evaluate,
+// accumulate and summarize.
+absl::StatusOr<CocoKeypointStats> EvaluateKeypoints(const CocoDataset& ground_truth,
+                                                    absl::Span<const KeypointResult> results,
+                                                    const CocoEvalParams& params,
+                                                    int num_threads = 1);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_EVAL_COCO_EVAL_H_

@@ -1,0 +1,138 @@
+#include "posefix/eval/oks.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "posefix/core/keypoint_schema.h"
+
+namespace posefix {
+namespace {
+
+// np.spacing(1): the gap between 1.0 and the next double.
+constexpr double kEpsilon = 2.220446049250313e-16;
+
+// numpy's pairwise_sum for float64: below 8 elements a plain loop, up to 128
+// eight interleaved partial sums, above that the halves (cut at a multiple
+// of 8) summed recursively.
+double PairwiseSum(const double* a, size_t n) {
+  if (n < 8) {
+    double sum = 0.;
+    for (size_t i = 0; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    size_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    }
+    double sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  size_t half = n / 2;
+  half -= half % 8;
+  return PairwiseSum(a, half) + PairwiseSum(a + half, n - half);
+}
+
+}  // namespace
+
+double NumpySum(const double* values, size_t n) {
+  // The ufunc reduction hands the inner loop at most one buffer at a time.
+  constexpr size_t kBufferSize = 8192;
+  double sum = 0.;
+  for (size_t start = 0; start < n; start += kBufferSize) {
+    sum += PairwiseSum(values + start, std::min(kBufferSize, n - start));
+  }
+  return sum;
+}
+
+std::vector<double> OksVariances(absl::Span<const double> sigmas) {
+  std::vector<double> variances;
+  variances.reserve(sigmas.size());
+  for (double sigma : sigmas) {
+    double value = sigma;
+    const double thousandths = std::round(sigma * 1000);
+    if (thousandths > 0 && thousandths < 1e6) {
+      // Nearest double to thousandths / 100 (the tenths literal), then / 10.
+      const double tenths_spelling = thousandths / 100.0 / 10.0;
+      const double literal = thousandths / 1000.0;
+      if (literal == sigma) value = tenths_spelling;
+    }
+    const double kappa = value * 2;
+    variances.push_back(kappa * kappa);
+  }
+  return variances;
+}
+
+std::vector<double> OksVariances(const KeypointSchema& schema) {
+  return OksVariances(Sigmas(schema));
+}
+
+OksGroundTruth MakeOksGroundTruth(const PersonAnnotation& annotation) {
+  OksGroundTruth gt;
+  const size_t k = annotation.keypoints.size();
+  gt.x.resize(k);
+  gt.y.resize(k);
+  gt.labelled.resize(k);
+  for (size_t j = 0; j < k; ++j) {
+    const Keypoint& point = annotation.keypoints[j];
+    gt.x[j] = point.x;
+    gt.y[j] = point.y;
+    gt.labelled[j] = point.v > 0;
+    gt.num_labelled += gt.labelled[j];
+  }
+  gt.area = annotation.area;
+  const Box& box = annotation.bbox;
+  gt.x0 = box.x - box.width;
+  gt.x1 = box.x + box.width * 2;
+  gt.y0 = box.y - box.height;
+  gt.y1 = box.y + box.height * 2;
+  return gt;
+}
+
+double KeypointSimilarity(double dx, double dy, double variance, double area) {
+  return std::exp(-((dx * dx + dy * dy) / variance / (area + kEpsilon) / 2));
+}
+
+double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
+                  absl::Span<const double> variances, double* scratch) {
+  const size_t k = variances.size();
+  const double area = gt.area + kEpsilon;
+  size_t n = 0;
+  if (gt.num_labelled > 0) {
+    for (size_t j = 0; j < k; ++j) {
+      if (!gt.labelled[j]) continue;
+      const double dx = detection[j].x - gt.x[j];
+      const double dy = detection[j].y - gt.y[j];
+      const double e = (dx * dx + dy * dy) / variances[j] / area / 2;
+      scratch[n++] = std::exp(-e);
+    }
+  } else {
+    for (size_t j = 0; j < k; ++j) {
+      const double xd = detection[j].x;
+      const double yd = detection[j].y;
+      const double dx = std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1);
+      const double dy = std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1);
+      const double e = (dx * dx + dy * dy) / variances[j] / area / 2;
+      scratch[n++] = std::exp(-e);
+    }
+  }
+  return NumpySum(scratch, n) / static_cast<double>(n);
+}
+
+std::vector<double> ComputeOksMatrix(absl::Span<const OksGroundTruth> gts,
+                                     absl::Span<const Pose* const> detections,
+                                     absl::Span<const double> variances) {
+  std::vector<double> matrix(detections.size() * gts.size());
+  std::vector<double> scratch(variances.size());
+  for (size_t d = 0; d < detections.size(); ++d) {
+    for (size_t g = 0; g < gts.size(); ++g) {
+      matrix[d * gts.size() + g] = ComputeOks(gts[g], *detections[d], variances, scratch.data());
+    }
+  }
+  return matrix;
+}
+
+}  // namespace posefix

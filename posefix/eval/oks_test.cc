@@ -1,0 +1,95 @@
+#include "posefix/eval/oks.h"
+
+#include <cmath>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "posefix/core/keypoint_schema.h"
+
+namespace posefix {
+namespace {
+
+TEST(NumpySumTest, MatchesPairwiseOrderOnSmallInputs) {
+  // Below 8 values numpy adds left to right.
+  const std::vector<double> values = {1e16, 1.0, -1e16, 1.0};
+  EXPECT_EQ(NumpySum(values.data(), values.size()), 1.0);
+  // 9 values: eight interleaved partial sums, then the ninth.
+  std::vector<double> nine(9, 0.1);
+  double r = 0.1 + 0.1;
+  double expected = ((r + r) + (r + r)) + 0.1;
+  EXPECT_EQ(NumpySum(nine.data(), nine.size()), expected);
+  EXPECT_EQ(NumpySum(nullptr, 0), 0.0);
+}
+
+TEST(OksVariancesTest, SpellsCocoSigmasAsPycocotools) {
+  const std::vector<double> variances = OksVariances(CocoSchema());
+  ASSERT_EQ(variances.size(), 17u);
+  // pycocotools: np.array([.26, .25, ...]) / 10.0, then (2 sigma)^2.
+  const double tenths[17] = {.26, .25, .25, .35, .35, .79, .79, .72, .72,
+                             .62, .62, 1.07, 1.07, .87, .87, .89, .89};
+  for (int j = 0; j < 17; ++j) {
+    const double sigma = tenths[j] / 10.0;
+    EXPECT_EQ(variances[j], (sigma * 2) * (sigma * 2)) << j;
+  }
+  // Other sigmas are used as given.
+  const std::vector<double> custom = OksVariances(std::vector<double>{0.0123});
+  EXPECT_EQ(custom[0], (0.0123 * 2) * (0.0123 * 2));
+}
+
+PersonAnnotation Person(std::vector<Keypoint> keypoints, double area, Box box) {
+  PersonAnnotation person;
+  person.keypoints = std::move(keypoints);
+  person.area = area;
+  person.bbox = box;
+  person.num_keypoints = 0;
+  for (const Keypoint& k : person.keypoints) person.num_keypoints += k.v > 0;
+  return person;
+}
+
+TEST(ComputeOksTest, PerfectDetectionHasOksOne) {
+  const std::vector<double> variances = OksVariances(std::vector<double>{0.05, 0.1});
+  PersonAnnotation gt = Person({{10, 20, 2}, {30, 40, 1}}, 100, {0, 0, 10, 10});
+  std::vector<double> scratch(2);
+  EXPECT_EQ(ComputeOks(MakeOksGroundTruth(gt), gt.keypoints, variances, scratch.data()), 1.0);
+}
+
+TEST(ComputeOksTest, AveragesOnlyLabelledKeypoints) {
+  const std::vector<double> variances = OksVariances(std::vector<double>{0.05, 0.1});
+  PersonAnnotation gt = Person({{10, 20, 2}, {30, 40, 0}}, 100, {0, 0, 10, 10});
+  Pose detection = {{13, 24, 1}, {500, 500, 1}};
+  std::vector<double> scratch(2);
+  const double e = (9.0 + 16.0) / variances[0] / (100 + 2.220446049250313e-16) / 2;
+  EXPECT_EQ(ComputeOks(MakeOksGroundTruth(gt), detection, variances, scratch.data()),
+            std::exp(-e));
+}
+
+TEST(ComputeOksTest, UnlabelledGroundTruthMeasuresToEnlargedBox) {
+  const std::vector<double> variances = OksVariances(std::vector<double>{0.05, 0.1});
+  // Box [10, 10, 10, 10] grows to [0, 30] x [0, 30].
+  PersonAnnotation gt = Person({{0, 0, 0}, {0, 0, 0}}, 50, {10, 10, 10, 10});
+  Pose detection = {{5, 5, 1}, {33, -4, 1}};
+  std::vector<double> scratch(2);
+  const double e1 = 0.0;
+  const double e2 = (9.0 + 16.0) / variances[1] / (50 + 2.220446049250313e-16) / 2;
+  EXPECT_EQ(ComputeOks(MakeOksGroundTruth(gt), detection, variances, scratch.data()),
+            (std::exp(-e1) + std::exp(-e2)) / 2);
+}
+
+TEST(ComputeOksMatrixTest, RowMajorDetectionsByGroundTruths) {
+  const std::vector<double> variances = OksVariances(std::vector<double>{0.05});
+  std::vector<OksGroundTruth> gts = {
+      MakeOksGroundTruth(Person({{0, 0, 2}}, 100, {})),
+      MakeOksGroundTruth(Person({{10, 0, 2}}, 100, {}))};
+  Pose a = {{0, 0, 1}};
+  Pose b = {{10, 0, 1}};
+  std::vector<const Pose*> dts = {&a, &b};
+  std::vector<double> matrix = ComputeOksMatrix(gts, dts, variances);
+  ASSERT_EQ(matrix.size(), 4u);
+  EXPECT_EQ(matrix[0], 1.0);
+  EXPECT_EQ(matrix[3], 1.0);
+  EXPECT_LT(matrix[1], 1.0);
+  EXPECT_EQ(matrix[1], matrix[2]);
+}
+
+}  // namespace
+}  // namespace posefix
