@@ -1,0 +1,47 @@
+#ifndef POSEFIX_SYNTH_RNG_H_
+#define POSEFIX_SYNTH_RNG_H_
+
+#include <cstdint>
+#include <initializer_list>
+#include <random>
+
+namespace posefix {
+
+// A random stream that yields the same numbers on every machine and standard
+// library: std::mt19937_64's output is fully specified by the C++ standard,
+// while its distributions (uniform_real_distribution, ...) are not, so every
+// conversion here is our own and uses only exact IEEE arithmetic and sqrt.
+class SynthRng {
+ public:
+  explicit SynthRng(uint64_t seed) : engine_(seed) {}
+
+  // An independent stream per key, e.g. (seed, image id, annotation id), so
+  // that a person's result depends neither on the order nor on the thread in
+  // which persons are processed.
+  static SynthRng ForKey(std::initializer_list<uint64_t> key);
+
+  uint64_t Next() { return engine_(); }
+
+  // Uniform in [0, 1) with 53 random bits.
+  double Uniform01() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+  // Uniform in [lo, hi).
+  double Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform01(); }
+
+  // Uniform integer in [0, n), n > 0, without modulo bias.
+  uint64_t UniformInt(uint64_t n);
+
+  // A uniformly distributed unit vector, by rejection from the unit disk
+  // (no sin/cos, whose last bit differs between math libraries).
+  void UnitVector(double* dx, double* dy);
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// SplitMix64's finalizer: a bijective 64-bit mix.
+uint64_t MixBits(uint64_t x);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_SYNTH_RNG_H_

@@ -1,0 +1,146 @@
+#ifndef POSEFIX_SYNTH_SYNTHESIZER_H_
+#define POSEFIX_SYNTH_SYNTHESIZER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "opencv2/core.hpp"
+#include "posefix/core/keypoint_schema.pb.h"
+#include "posefix/core/types.h"
+#include "posefix/synth/error_model.h"
+#include "posefix/synth/error_model.pb.h"
+#include "posefix/synth/rng.h"
+
+namespace posefix {
+
+// What became of one ground-truth keypoint. The first five equal
+// ErrorStatus; kDropped: no status had a valid candidate (the point is
+// (0, 0) with v = 0); kUnlabelled: the ground truth has v = 0 (see
+// Synthesizer::Synthesize for where such a point goes).
+enum class SynthesisStatus : int {
+  kGood = 0,
+  kJitter = 1,
+  kInversion = 2,
+  kSwap = 3,
+  kMiss = 4,
+  kDropped = 5,
+  kUnlabelled = 6,
+};
+constexpr int kNumSynthesisStatuses = 7;
+
+// "good", ..., "miss", "dropped", "unlabelled".
+const char* SynthesisStatusName(SynthesisStatus status);
+
+// The distance from a keypoint at which OKS's keypoint similarity equals
+// `ks`: sqrt(-2 * area * (2 * sigma)^2 * ln ks).
+double KsDistance(double ks, double sigma, double area);
+
+// One person to synthesize, all in one frame (image or crop pixels).
+struct SynthesisInput {
+  // The person's ground truth; v = 0 marks an unlabelled keypoint.
+  Pose target;
+  // The persons that overlap it (their count is o of the tables); their
+  // labelled keypoints are where swaps go.
+  std::vector<Pose> neighbours;
+  // The area that scales d^k (the release: box area in crop pixels).
+  double area = 0;
+  // Where unlabelled keypoints go when no keypoint is labelled (the box
+  // centre).
+  cv::Point2d center;
+};
+
+struct SynthesizedPose {
+  // One point per keypoint: v = 1 where a point was placed, v = 0 (at the
+  // origin) where it was dropped.
+  Pose pose;
+  std::vector<SynthesisStatus> status;
+  // The probabilities the status was drawn with, after the statuses without
+  // a valid candidate were renormalized away; all zero for dropped and
+  // unlabelled keypoints.
+  std::vector<StatusProbabilities> probabilities;
+};
+
+class Synthesizer {
+ public:
+  // Completes `model` with the release's tables where absent and validates it
+  // against `schema` (errors name `source` and the field).
+  static absl::StatusOr<Synthesizer> Create(const ErrorModel& model,
+                                            const KeypointSchema& schema,
+                                            absl::string_view source = "error model");
+
+  // Synthesizes one input pose. For every labelled keypoint a status is
+  // drawn with the model's probabilities for (joint, n, o), among the
+  // statuses that have a candidate satisfying their constraint. Unlabelled
+  // keypoints (v = 0) still get a point, as an estimator always outputs one:
+  // uniformly within d^jitter_ks of the mean of the person's labelled
+  // keypoints (of `center` when none is labelled), with status kUnlabelled;
+  // they carry no loss and the taxonomy ignores them. Errors: a pose whose
+  // size is not the schema's, a non-finite coordinate, a non-positive area.
+  absl::StatusOr<SynthesizedPose> Synthesize(const SynthesisInput& input, SynthRng* rng) const;
+
+  const ErrorModel& model() const { return model_; }
+  const KeypointSchema& schema() const { return schema_; }
+  const CompiledStatusTables& tables() const { return tables_; }
+
+ private:
+  Synthesizer(const ErrorModel& model, const KeypointSchema& schema);
+
+  ErrorModel model_;
+  KeypointSchema schema_;
+  CompiledStatusTables tables_;
+  std::vector<int> flip_;
+  // -2 * (2 sigma_j)^2 * ln k for k = good, jitter and miss KS: d^k of
+  // joint j is sqrt(area * factor).
+  std::vector<double> good_factor_, jitter_factor_, miss_factor_;
+  // Survivors a non-own miss source needs before it can be picked.
+  int miss_other_needed_ = 1;
+};
+
+// Which area scales d^k when synthesizing on whole images.
+enum class AreaSource {
+  // The annotation's `area` (segment area), the s^2 of OKS: the synthesized
+  // statuses then match the error taxonomy's.
+  kAnnotation,
+  // bbox width * height, as the release does in its crops.
+  kBox,
+};
+
+// Positions in `persons` of the non-crowd persons other than `target` whose
+// box IoU with it is at least `min_iou`.
+std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons,
+                                    int target, double min_iou);
+
+// The input for persons[target] in image pixels, its neighbours found by
+// OverlappingPersons.
+SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons,
+                                   int target, double min_iou, AreaSource area_source);
+
+// Crop mode: the same input seen through a similarity transform (target,
+// neighbours and centre mapped, area scaled by the transform's determinant),
+// and mirrored in a crop of `crop_width` with left/right pairs swapped.
+SynthesisInput TransformSynthesisInput(const SynthesisInput& input, const cv::Matx23d& transform);
+SynthesisInput FlipSynthesisInput(const SynthesisInput& input, double crop_width,
+                                  const std::vector<int>& flip_permutation);
+
+struct SynthesizedPerson {
+  int64_t image_id = 0;
+  int64_t annotation_id = 0;
+  int64_t category_id = 1;
+  // Position in CocoDataset::annotations.
+  int annotation_index = 0;
+  SynthesizedPose synthesized;
+};
+
+// Synthesizes every non-crowd person of `dataset` on its whole image, each
+// from the stream SynthRng::ForKey({seed, image id, annotation id}).
+// `source` names the dataset's file in errors ("FILE: annotations[4].area:").
+absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
+    const CocoDataset& dataset, const Synthesizer& synthesizer, uint64_t seed,
+    AreaSource area_source, absl::string_view source);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_SYNTH_SYNTHESIZER_H_
