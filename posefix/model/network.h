@@ -1,0 +1,107 @@
+#ifndef POSEFIX_MODEL_NETWORK_H_
+#define POSEFIX_MODEL_NETWORK_H_
+
+// The PoseFix network (SimpleBaseline on a ResNet). Internal to posefix/model:
+// this header includes torch; code outside the package uses the Refiner.
+//
+// Parameter names follow torchvision's ResNet under "backbone." (conv1, bn1,
+// layer1.0.conv1, layer1.0.downsample.0, ...) and SimpleBaseline's head
+// ("deconv_layers.N", "final_layer"), so that weights map one to one.
+
+#include <cstdint>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "posefix/model/model_options.h"
+
+namespace posefix {
+
+// ResNet-18/34 residual block (expansion 1).
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride);
+  torch::Tensor forward(torch::Tensor x);
+
+  static constexpr int64_t kExpansion = 1;
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::Sequential downsample_{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+// ResNet-50/101/152 bottleneck block (expansion 4, stride on the 3x3 conv as
+// torchvision does).
+class BottleneckImpl : public torch::nn::Module {
+ public:
+  BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride);
+  torch::Tensor forward(torch::Tensor x);
+
+  static constexpr int64_t kExpansion = 4;
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  torch::nn::Sequential downsample_{nullptr};
+};
+TORCH_MODULE(Bottleneck);
+
+// torchvision's ResNet without avgpool and fc; conv1 takes `input_channels`.
+class ResNetImpl : public torch::nn::Module {
+ public:
+  ResNetImpl(int depth, int64_t input_channels);
+  // [B, C, H, W] -> layer4 features [B, out_channels(), H/32, W/32].
+  torch::Tensor forward(torch::Tensor x);
+  int64_t out_channels() const { return out_channels_; }
+  torch::nn::Conv2d& conv1() { return conv1_; }
+
+ private:
+  int64_t out_channels_ = 0;
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr};
+  torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr}, layer4_{nullptr};
+};
+TORCH_MODULE(ResNet);
+
+// Backbone + 3 transposed convs (4x4, stride 2, 256 channels, BN, ReLU) + a
+// 1x1 conv to J heatmaps. Built with torchvision's random initialization
+// for the backbone and SimpleBaseline's (normal, std 0.001) for the head;
+// seed with torch::manual_seed first for a reproducible network.
+class PoseFixNetImpl : public torch::nn::Module {
+ public:
+  explicit PoseFixNetImpl(const ResolvedModelOptions& options);
+  // [B, 3 (+J), H, W] -> [B, J, H/4, W/4] heatmaps (logits for the integral
+  // output).
+  torch::Tensor forward(const torch::Tensor& input);
+
+  const ResolvedModelOptions& options() const { return options_; }
+  ResNet& backbone() { return backbone_; }
+
+ private:
+  ResolvedModelOptions options_;
+  ResNet backbone_{nullptr};
+  torch::nn::Sequential deconv_layers_{nullptr};
+  torch::nn::Conv2d final_layer_{nullptr};
+};
+TORCH_MODULE(PoseFixNet);
+
+// CUDA when torch sees a GPU, else the CPU.
+torch::Device PreferredDevice();
+
+// Parses "auto" (PreferredDevice), "cpu", "cuda" or "cuda:N"; an error names
+// `field` when the string is malformed or CUDA is asked for but unavailable.
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name, absl::string_view field);
+
+// Total number of parameter elements.
+int64_t CountParameters(torch::nn::Module& module);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_MODEL_NETWORK_H_
