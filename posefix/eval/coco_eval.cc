@@ -8,6 +8,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+#include "rapidjson/document.h"
 #include "posefix/core/file_util.h"
 
 namespace posefix {
@@ -46,7 +49,57 @@ void ParallelFor(int num_threads, size_t n, const Body& body) {
   for (std::thread& thread : threads) thread.join();
 }
 
+double KeypointExtentArea(const Pose& pose) {
+  if (pose.empty()) return 0;
+  double x0 = pose[0].x, x1 = pose[0].x, y0 = pose[0].y, y1 = pose[0].y;
+  for (const Keypoint& point : pose) {
+    x0 = std::min(x0, point.x);
+    x1 = std::max(x1, point.x);
+    y0 = std::min(y0, point.y);
+    y1 = std::max(y1, point.y);
+  }
+  return (x1 - x0) * (y1 - y0);
+}
+
+// The raw JSON text of member `key` among the fields kept from the file.
+const std::string* FindExtra(const ExtraFields& extra, absl::string_view key) {
+  for (const auto& [name, value] : extra) {
+    if (name == key) return &value;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult> results,
+                                                absl::string_view source) {
+  std::vector<double> areas;
+  areas.reserve(results.size());
+  const std::string* first_box = results.empty() ? nullptr : FindExtra(results[0].extra, "bbox");
+  const bool use_boxes = first_box != nullptr &&
+                         absl::StripAsciiWhitespace(*first_box) != "[]";
+  for (size_t r = 0; r < results.size(); ++r) {
+    if (!use_boxes) {
+      areas.push_back(KeypointExtentArea(results[r].keypoints));
+      continue;
+    }
+    const std::string field = absl::StrCat("[", r, "].bbox");
+    const std::string* box = FindExtra(results[r].extra, "bbox");
+    if (box == nullptr) {
+      return FieldError(source, field, "missing (the first result has a bbox)");
+    }
+    rapidjson::Document document;
+    document.Parse<rapidjson::kParseFullPrecisionFlag>(box->data(), box->size());
+    if (document.HasParseError() || !document.IsArray() || document.Size() != 4) {
+      return FieldError(source, field, "expected [x, y, width, height]");
+    }
+    for (const rapidjson::Value& value : document.GetArray()) {
+      if (!value.IsNumber()) return FieldError(source, field, "expected numbers");
+    }
+    areas.push_back(document[2].GetDouble() * document[3].GetDouble());
+  }
+  return areas;
+}
 
 std::vector<AreaRange> CocoKeypointAreaRanges() {
   return {{"all", 0, 1e10}, {"medium", 32 * 32, 96 * 96}, {"large", 96 * 96, 1e10}};
@@ -105,8 +158,13 @@ std::string FormatCocoSummary(const CocoKeypointStats& stats) {
 
 absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
     const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
-    const CocoEvalParams& params, int num_threads) {
+    const CocoEvalParams& params, absl::Span<const double> result_areas, int num_threads) {
   if (absl::Status status = ValidateCocoEvalParams(params); !status.ok()) return status;
+  if (!result_areas.empty() && result_areas.size() != results.size()) {
+    return FieldError("results", "areas",
+                      absl::StrCat("has ", result_areas.size(), " values for ", results.size(),
+                                   " results"));
+  }
   const size_t num_keypoints = params.variances.size();
 
   std::vector<int64_t> image_ids;
@@ -172,15 +230,8 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
     cell.dt_areas.reserve(cell.dts.size());
     cell.dt_scores.reserve(cell.dts.size());
     for (int r : cell.dts) {
-      const Pose& pose = results[r].keypoints;
-      double x0 = pose[0].x, x1 = pose[0].x, y0 = pose[0].y, y1 = pose[0].y;
-      for (const Keypoint& point : pose) {
-        x0 = std::min(x0, point.x);
-        x1 = std::max(x1, point.x);
-        y0 = std::min(y0, point.y);
-        y1 = std::max(y1, point.y);
-      }
-      cell.dt_areas.push_back((x1 - x0) * (y1 - y0));
+      cell.dt_areas.push_back(result_areas.empty() ? KeypointExtentArea(results[r].keypoints)
+                                                   : result_areas[r]);
       cell.dt_scores.push_back(results[r].score);
     }
     cell.oks_gts.reserve(cell.gts.size());
@@ -436,9 +487,10 @@ CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
 absl::StatusOr<CocoKeypointStats> EvaluateKeypoints(const CocoDataset& ground_truth,
                                                     absl::Span<const KeypointResult> results,
                                                     const CocoEvalParams& params,
+                                                    absl::Span<const double> result_areas,
                                                     int num_threads) {
   absl::StatusOr<std::vector<EvalCell>> cells =
-      PrepareEvalCells(ground_truth, results, params, num_threads);
+      PrepareEvalCells(ground_truth, results, params, result_areas, num_threads);
   if (!cells.ok()) return cells.status();
   return SummarizeKeypoints(Accumulate(*cells, params, num_threads), params);
 }

@@ -73,10 +73,20 @@ struct EvalCell {
 // categories by id (pycocotools' params.imgIds / params.catIds), and computes
 // the OKS matrices. `results` may be reordered views of a file; their order
 // decides ties in score. Fails when a result names an unknown image or has
-// the wrong number of keypoints.
+// the wrong number of keypoints. `result_areas` (one per result) are the
+// areas the area ranges test; empty: the area of each pose's keypoint extent,
+// as pycocotools' loadRes derives it (see ResultAreas).
 absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
     const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
-    const CocoEvalParams& params, int num_threads = 1);
+    const CocoEvalParams& params, absl::Span<const double> result_areas = {},
+    int num_threads = 1);
+
+// The area pycocotools' loadRes gives each result: when the first result has
+// a non-empty "bbox" member, width * height of every result's bbox (a result
+// without one is an error); otherwise the area of the keypoints' extent.
+// Reading the bbox needs the results read with keep_extra_fields.
+absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult> results,
+                                                absl::string_view source);
 
 // COCOeval.evaluateImg for one cell, one area range and every threshold.
 struct CellMatches {
@@ -131,6 +141,7 @@ CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
 absl::StatusOr<CocoKeypointStats> EvaluateKeypoints(const CocoDataset& ground_truth,
                                                     absl::Span<const KeypointResult> results,
                                                     const CocoEvalParams& params,
+                                                    absl::Span<const double> result_areas = {},
                                                     int num_threads = 1);
 
 }  // namespace posefix

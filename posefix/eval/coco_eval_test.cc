@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/eval/eval_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "rapidjson/document.h"
@@ -64,15 +65,12 @@ TEST(CocoEvalGoldenTest, ReproducesPycocotoolsOnEveryGoldenCase) {
   ASSERT_EQ(cases.size(), 4u);
   for (const GoldenCase& golden : cases) {
     SCOPED_TRACE(golden.name);
-    absl::StatusOr<CocoDataset> gt = ReadCocoDataset(golden.gt, {17, false});
+    absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(golden.gt, 17);
     ASSERT_TRUE(gt.ok()) << gt.status();
-    ResultsReadOptions options;
-    options.ground_truth = &*gt;
-    options.keep_extra_fields = false;
-    absl::StatusOr<std::vector<KeypointResult>> dt = ReadCocoResults(golden.dt, options);
+    absl::StatusOr<EvalResults> dt = ReadEvalResults(golden.dt, *gt, 17);
     ASSERT_TRUE(dt.ok()) << dt.status();
     for (int threads : {1, 2}) {
-      absl::StatusOr<CocoKeypointStats> stats = EvaluateKeypoints(*gt, *dt, CocoParams(), threads);
+      absl::StatusOr<CocoKeypointStats> stats = EvaluateKeypoints(*gt, dt->results, CocoParams(), dt->areas, threads);
       ASSERT_TRUE(stats.ok()) << stats.status();
       ASSERT_EQ(golden.stats.size(), 10u);
       for (int i = 0; i < 10; ++i) {

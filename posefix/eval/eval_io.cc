@@ -1,0 +1,36 @@
+#include "posefix/eval/eval_io.h"
+
+#include <utility>
+
+#include "posefix/core/coco_io.h"
+#include "posefix/eval/coco_eval.h"
+
+namespace posefix {
+
+absl::StatusOr<CocoDataset> ReadEvalGroundTruth(const std::string& path, int num_keypoints) {
+  CocoReadOptions options;
+  options.num_keypoints = num_keypoints;
+  options.keep_extra_fields = false;
+  return ReadCocoDataset(path, options);
+}
+
+absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
+                                            const CocoDataset& ground_truth, int num_keypoints) {
+  ResultsReadOptions options;
+  options.num_keypoints = num_keypoints;
+  options.ground_truth = &ground_truth;
+  // Kept for the "bbox" member, which decides the result areas.
+  options.keep_extra_fields = true;
+  absl::StatusOr<std::vector<KeypointResult>> results = ReadCocoResults(path, options);
+  if (!results.ok()) return results.status();
+  absl::StatusOr<std::vector<double>> areas = ResultAreas(*results, path);
+  if (!areas.ok()) return areas.status();
+  EvalResults loaded;
+  loaded.results = *std::move(results);
+  loaded.areas = *std::move(areas);
+  // The other members are not needed past this point.
+  for (KeypointResult& result : loaded.results) ExtraFields().swap(result.extra);
+  return loaded;
+}
+
+}  // namespace posefix

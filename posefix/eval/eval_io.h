@@ -1,0 +1,29 @@
+#ifndef POSEFIX_EVAL_EVAL_IO_H_
+#define POSEFIX_EVAL_EVAL_IO_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "posefix/core/types.h"
+
+namespace posefix {
+
+// Reads a ground-truth annotation file for evaluation (members the evaluator
+// does not use are dropped).
+absl::StatusOr<CocoDataset> ReadEvalGroundTruth(const std::string& path, int num_keypoints);
+
+// A results file with the area pycocotools' loadRes gives each result.
+struct EvalResults {
+  std::vector<KeypointResult> results;
+  std::vector<double> areas;
+};
+
+// Reads a keypoint results file; every result's image must be in
+// `ground_truth`. Errors name the file and the field at fault.
+absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
+                                            const CocoDataset& ground_truth, int num_keypoints);
+
+}  // namespace posefix
+
+#endif  // POSEFIX_EVAL_EVAL_IO_H_
