@@ -51,8 +51,11 @@ bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, SynthRng
   rng->UnitVector(&dx, &dy);
   const Point& centre = sources[draw.self];
   const Point candidate{centre.x + length * dx, centre.y + length * dy};
-  const double limit2 =
-      draw.constraint == Constraint::kClosestToSelf ? length * length : draw.reach * draw.reach;
+  // The distance to the centre is measured on the candidate itself, so that a
+  // source at the centre's very position ties (and is rejected) exactly.
+  const double limit2 = draw.constraint == Constraint::kClosestToSelf
+                            ? Distance2(candidate, centre)
+                            : draw.reach * draw.reach;
   for (int i = 0; i < static_cast<int>(sources.size()); ++i) {
     if (i == draw.self) continue;
     if (Distance2(candidate, sources[i]) <= limit2) return false;
@@ -386,7 +389,8 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
     const CocoDataset& dataset, const Synthesizer& synthesizer, uint64_t seed,
     AreaSource area_source, absl::string_view source) {
   // Persons of each image, crowd regions included (OverlappingPersons skips
-  // them), in file order.
+  // them). Sorted by annotation id below, so that neither the order of the
+  // file nor that of the neighbours changes a person's result.
   absl::flat_hash_map<int64_t, std::vector<int>> by_image;
   std::vector<int64_t> image_order;
   for (int i = 0; i < static_cast<int>(dataset.annotations.size()); ++i) {
@@ -397,7 +401,10 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
   }
   std::vector<SynthesizedPerson> people;
   for (int64_t image_id : image_order) {
-    const std::vector<int>& indices = by_image[image_id];
+    std::vector<int>& indices = by_image[image_id];
+    std::sort(indices.begin(), indices.end(), [&dataset](int a, int b) {
+      return dataset.annotations[a].id < dataset.annotations[b].id;
+    });
     std::vector<const PersonAnnotation*> persons;
     for (int i : indices) persons.push_back(&dataset.annotations[i]);
     for (int t = 0; t < static_cast<int>(persons.size()); ++t) {

@@ -119,7 +119,8 @@ SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& p
                                    int target, double min_iou, AreaSource area_source);
 
 // Crop mode: the same input seen through a similarity transform (target,
-// neighbours and centre mapped, area scaled by the transform's determinant),
+// neighbours and centre mapped, area scaled by the transform's determinant;
+// for a crop box of the crop's aspect ratio, as the data pipeline makes),
 // and mirrored in a crop of `crop_width` with left/right pairs swapped.
 SynthesisInput TransformSynthesisInput(const SynthesisInput& input, const cv::Matx23d& transform);
 SynthesisInput FlipSynthesisInput(const SynthesisInput& input, double crop_width,
@@ -135,7 +136,8 @@ struct SynthesizedPerson {
 };
 
 // Synthesizes every non-crowd person of `dataset` on its whole image, each
-// from the stream SynthRng::ForKey({seed, image id, annotation id}).
+// from the stream SynthRng::ForKey({seed, image id, annotation id}), in the
+// order of the file. A person's result does not depend on that order.
 // `source` names the dataset's file in errors ("FILE: annotations[4].area:").
 absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
     const CocoDataset& dataset, const Synthesizer& synthesizer, uint64_t seed,
