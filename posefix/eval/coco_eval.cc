@@ -127,26 +127,26 @@ absl::Status ValidateCocoEvalParams(const CocoEvalParams& params) {
   return absl::OkStatus();
 }
 
-const std::array<const char*, CocoKeypointStats::kCount>& CocoKeypointStatNames() {
-  static const std::array<const char*, CocoKeypointStats::kCount> kNames = {
+const std::array<const char*, CocoSummaryStats::kCount>& CocoKeypointStatNames() {
+  static const std::array<const char*, CocoSummaryStats::kCount> kNames = {
       "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"};
   return kNames;
 }
 
-std::string FormatCocoSummary(const CocoKeypointStats& stats) {
+std::string FormatCocoSummary(const CocoSummaryStats& stats) {
   struct Line {
     bool precision;
     const char* iou;
     const char* area;
   };
-  static constexpr Line kLines[CocoKeypointStats::kCount] = {
+  static constexpr Line kLines[CocoSummaryStats::kCount] = {
       {true, "0.50:0.95", "all"},     {true, "0.50", "all"},
       {true, "0.75", "all"},          {true, "0.50:0.95", "medium"},
       {true, "0.50:0.95", "large"},   {false, "0.50:0.95", "all"},
       {false, "0.50", "all"},         {false, "0.75", "all"},
       {false, "0.50:0.95", "medium"}, {false, "0.50:0.95", "large"}};
   std::string text;
-  for (int i = 0; i < CocoKeypointStats::kCount; ++i) {
+  for (int i = 0; i < CocoSummaryStats::kCount; ++i) {
     const Line& line = kLines[i];
     absl::StrAppendFormat(&text, " %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3d ] = %0.3f\n",
                           line.precision ? "Average Precision" : "Average Recall",
@@ -454,7 +454,7 @@ double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& param
   return MeanOfValid(values);
 }
 
-CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
+CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result,
                                      const CocoEvalParams& params) {
   auto area_index = [&params](absl::string_view label) {
     for (size_t a = 0; a < params.area_ranges.size(); ++a) {
@@ -465,7 +465,7 @@ CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
   const int all = area_index("all");
   const int medium = area_index("medium");
   const int large = area_index("large");
-  CocoKeypointStats stats;
+  CocoSummaryStats stats;
   // COCOeval summarizes at maxDets=20 only.
   if (params.max_dets != 20) {
     stats.values.fill(-1);
@@ -484,7 +484,7 @@ CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
   return stats;
 }
 
-absl::StatusOr<CocoKeypointStats> EvaluateKeypoints(const CocoDataset& ground_truth,
+absl::StatusOr<CocoSummaryStats> EvaluateKeypoints(const CocoDataset& ground_truth,
                                                     absl::Span<const KeypointResult> results,
                                                     const CocoEvalParams& params,
                                                     absl::Span<const double> result_areas,

@@ -44,15 +44,15 @@ struct CocoEvalParams {
 absl::Status ValidateCocoEvalParams(const CocoEvalParams& params);
 
 // The ten statistics of COCOeval.summarize() for keypoints, in its order.
-struct CocoKeypointStats {
+struct CocoSummaryStats {
   static constexpr int kCount = 10;
   std::array<double, kCount> values{};
   double ap() const { return values[0]; }
 };
 // "AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl".
-const std::array<const char*, CocoKeypointStats::kCount>& CocoKeypointStatNames();
+const std::array<const char*, CocoSummaryStats::kCount>& CocoKeypointStatNames();
 // The summary lines pycocotools prints, one per statistic, value last.
-std::string FormatCocoSummary(const CocoKeypointStats& stats);
+std::string FormatCocoSummary(const CocoSummaryStats& stats);
 
 // The ground truth and detections of one (image, category), in the order
 // pycocotools evaluates them.
@@ -133,12 +133,12 @@ double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& param
                        double threshold, int area);
 
 // The ten statistics; needs the default thresholds and area ranges.
-CocoKeypointStats SummarizeKeypoints(const CocoEvalResult& result,
+CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result,
                                      const CocoEvalParams& params);
 
 // Everything above in one call: COCOeval(gt, dt, 'keypoints') evaluate,
 // accumulate and summarize.
-absl::StatusOr<CocoKeypointStats> EvaluateKeypoints(const CocoDataset& ground_truth,
+absl::StatusOr<CocoSummaryStats> EvaluateKeypoints(const CocoDataset& ground_truth,
                                                     absl::Span<const KeypointResult> results,
                                                     const CocoEvalParams& params,
                                                     absl::Span<const double> result_areas = {},

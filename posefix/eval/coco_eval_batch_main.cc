@@ -19,7 +19,7 @@
 namespace posefix {
 namespace {
 
-absl::StatusOr<CocoKeypointStats> EvaluateCase(const std::vector<std::string>& fields) {
+absl::StatusOr<CocoSummaryStats> EvaluateCase(const std::vector<std::string>& fields) {
   std::vector<double> sigmas;
   for (size_t i = 2; i < fields.size(); ++i) {
     double sigma = 0;
@@ -52,7 +52,7 @@ int Run(const char* manifest_path) {
       std::cout << "ERROR manifest line needs GT_FILE DT_FILE\n";
       continue;
     }
-    absl::StatusOr<CocoKeypointStats> stats = EvaluateCase(fields);
+    absl::StatusOr<CocoSummaryStats> stats = EvaluateCase(fields);
     if (!stats.ok()) {
       std::cout << "ERROR " << stats.status().message() << "\n";
       continue;

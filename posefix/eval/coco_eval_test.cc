@@ -70,7 +70,7 @@ TEST(CocoEvalGoldenTest, ReproducesPycocotoolsOnEveryGoldenCase) {
     absl::StatusOr<EvalResults> dt = ReadEvalResults(golden.dt, *gt, 17);
     ASSERT_TRUE(dt.ok()) << dt.status();
     for (int threads : {1, 2}) {
-      absl::StatusOr<CocoKeypointStats> stats = EvaluateKeypoints(*gt, dt->results, CocoParams(), dt->areas, threads);
+      absl::StatusOr<CocoSummaryStats> stats = EvaluateKeypoints(*gt, dt->results, CocoParams(), dt->areas, threads);
       ASSERT_TRUE(stats.ok()) << stats.status();
       ASSERT_EQ(golden.stats.size(), 10u);
       for (int i = 0; i < 10; ++i) {
@@ -82,7 +82,7 @@ TEST(CocoEvalGoldenTest, ReproducesPycocotoolsOnEveryGoldenCase) {
 }
 
 TEST(CocoEvalTest, SummaryUsesPycocotoolsLayout) {
-  CocoKeypointStats stats;
+  CocoSummaryStats stats;
   stats.values.fill(0.5);
   stats.values[0] = 0.8608896054440609;
   const std::string summary = FormatCocoSummary(stats);
@@ -116,7 +116,7 @@ TEST(CocoEvalTest, PerfectDetectionScoresOne) {
   result.image_id = 1;
   result.keypoints = gt.annotations[0].keypoints;
   result.score = 0.9;
-  absl::StatusOr<CocoKeypointStats> stats = EvaluateKeypoints(gt, {result}, CocoParams());
+  absl::StatusOr<CocoSummaryStats> stats = EvaluateKeypoints(gt, {result}, CocoParams());
   ASSERT_TRUE(stats.ok()) << stats.status();
   // Precision is tp / (tp + fp + eps), as in pycocotools.
   const double precision = 1.0 / (1.0 + 2.220446049250313e-16);
@@ -131,7 +131,7 @@ TEST(CocoEvalTest, RejectsUnknownImageAndWrongKeypointCount) {
   KeypointResult result;
   result.image_id = 7;
   result.keypoints.assign(17, Keypoint{});
-  absl::StatusOr<CocoKeypointStats> stats = EvaluateKeypoints(gt, {result}, CocoParams());
+  absl::StatusOr<CocoSummaryStats> stats = EvaluateKeypoints(gt, {result}, CocoParams());
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().message().find("[0].image_id"), std::string::npos);
   result.image_id = 1;
