@@ -1,0 +1,84 @@
+// Synthesized persons per second (items_per_second).
+//   bazel run //posefix/synth:synthesizer_benchmark -- \
+//       --annotations=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "posefix/core/coco_io.h"
+#include "posefix/core/keypoint_schema.h"
+#include "posefix/synth/synthesizer.h"
+
+namespace posefix {
+namespace {
+
+// Set by --annotations=...; the committed 260-image subset by default.
+std::string& AnnotationPath() {
+  static std::string path = "testdata/coco/annotations/person_keypoints_val2017_local.json";
+  return path;
+}
+
+Synthesizer ReleaseSynthesizer() { return *Synthesizer::Create(ErrorModel(), CocoSchema()); }
+
+// Every person of a real annotation file, on its whole image with its real
+// neighbours, as the synthesize command does.
+void BM_SynthesizeDataset(benchmark::State& state) {
+  CocoReadOptions options;
+  options.keep_extra_fields = false;
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(AnnotationPath(), options);
+  if (!dataset.ok()) {
+    state.SkipWithError(std::string(dataset.status().message()).c_str());
+    return;
+  }
+  const Synthesizer synthesizer = ReleaseSynthesizer();
+  uint64_t seed = 0;
+  size_t persons = 0;
+  for (auto _ : state) {
+    absl::StatusOr<std::vector<SynthesizedPerson>> people =
+        SynthesizeDataset(*dataset, synthesizer, seed++, AreaSource::kAnnotation, "benchmark");
+    persons += people->size();
+    benchmark::DoNotOptimize(people);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(persons));
+  state.counters["persons"] = static_cast<double>(persons) / state.iterations();
+}
+BENCHMARK(BM_SynthesizeDataset)->Unit(benchmark::kMillisecond);
+
+Pose StandingPerson(double x, double y, double v) {
+  const double xy[17][2] = {{50, 20},  {45, 15},  {55, 15},  {38, 18},  {62, 18},  {30, 60},
+                            {70, 60},  {22, 100}, {78, 100}, {18, 140}, {82, 140}, {38, 140},
+                            {62, 140}, {36, 190}, {64, 190}, {35, 240}, {65, 240}};
+  Pose pose;
+  for (const auto& p : xy) pose.push_back({x + p[0], y + p[1], v});
+  return pose;
+}
+
+// One fully labelled person in a crop with state.range(0) overlapping
+// neighbours (the per-crop call of the training pipeline).
+void BM_SynthesizeCrop(benchmark::State& state) {
+  const Synthesizer synthesizer = ReleaseSynthesizer();
+  SynthesisInput input;
+  input.target = StandingPerson(46, 3, 2);
+  for (int i = 0; i < state.range(0); ++i) {
+    input.neighbours.push_back(StandingPerson(46 + 30 * (i % 2 ? 1 : -1) * (1 + i / 2), 10, 2));
+  }
+  input.area = 100 * 250;
+  SynthRng rng(1);
+  for (auto _ : state) benchmark::DoNotOptimize(synthesizer.Synthesize(input, &rng));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SynthesizeCrop)->Arg(0)->Arg(1)->Arg(4)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace posefix
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--annotations=", 0) == 0) posefix::AnnotationPath() = arg.substr(14);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
