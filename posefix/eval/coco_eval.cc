@@ -49,6 +49,8 @@ void ParallelFor(int num_threads, size_t n, const Body& body) {
   for (std::thread& thread : threads) thread.join();
 }
 
+}  // namespace
+
 double KeypointExtentArea(const Pose& pose) {
   if (pose.empty()) return 0;
   double x0 = pose[0].x, x1 = pose[0].x, y0 = pose[0].y, y1 = pose[0].y;
@@ -60,6 +62,8 @@ double KeypointExtentArea(const Pose& pose) {
   }
   return (x1 - x0) * (y1 - y0);
 }
+
+namespace {
 
 // The raw JSON text of member `key` among the fields kept from the file.
 const std::string* FindExtra(const ExtraFields& extra, absl::string_view key) {

@@ -85,6 +85,9 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
 // a non-empty "bbox" member, width * height of every result's bbox (a result
 // without one is an error); otherwise the area of the keypoints' extent.
 // Reading the bbox needs the results read with keep_extra_fields.
+// (max x - min x) * (max y - min y) over all keypoints, labelled or not.
+double KeypointExtentArea(const Pose& pose);
+
 absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult> results,
                                                 absl::string_view source);
 

@@ -1,0 +1,76 @@
+#include "posefix/eval/oks_change.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "posefix/core/keypoint_schema.h"
+#include "posefix/eval/oks.h"
+
+namespace posefix {
+namespace {
+
+CocoDataset TwoPeople() {
+  CocoDataset dataset;
+  dataset.images.push_back({1, "a.jpg", 640, 480, {}});
+  dataset.categories.push_back({1, "person", {}, {}});
+  for (int p = 0; p < 2; ++p) {
+    PersonAnnotation person;
+    person.id = 10 + p;
+    person.image_id = 1;
+    person.keypoints.assign(17, Keypoint{});
+    for (int j = 0; j < 17; ++j) person.keypoints[j] = {100.0 + 300 * p + 4 * j, 50.0 + 9 * j, 2};
+    person.num_keypoints = 17;
+    person.bbox = {100.0 + 300 * p, 50, 70, 150};
+    person.area = 70 * 150;
+    dataset.annotations.push_back(person);
+  }
+  return dataset;
+}
+
+KeypointResult Shifted(const PersonAnnotation& person, double dx, double score) {
+  KeypointResult result;
+  result.image_id = person.image_id;
+  result.keypoints = person.keypoints;
+  for (Keypoint& k : result.keypoints) k.x += dx;
+  result.score = score;
+  return result;
+}
+
+TEST(OksChangeTest, PairsThroughTheGroundTruthMatch) {
+  const CocoDataset gt = TwoPeople();
+  const std::vector<double> variances = OksVariances(CocoSchema());
+  // Before: person 11 first in the file, slightly off; person 10 far off.
+  std::vector<KeypointResult> before = {Shifted(gt.annotations[1], 6, 0.8),
+                                        Shifted(gt.annotations[0], 9, 0.9)};
+  // After: refined; person 11 unmatched (moved away).
+  std::vector<KeypointResult> after = {Shifted(gt.annotations[0], 1, 0.9),
+                                       Shifted(gt.annotations[1], 1000, 0.8)};
+  absl::StatusOr<OksChange> change =
+      ComputeOksChange(gt, before, {}, after, {}, variances);
+  ASSERT_TRUE(change.ok()) << change.status();
+  ASSERT_EQ(change->pairs_size(), 1);
+  const OksChangePair& pair = change->pairs(0);
+  EXPECT_EQ(pair.ground_truth_id(), 10);
+  EXPECT_EQ(pair.before_index(), 1);
+  EXPECT_EQ(pair.after_index(), 0);
+  EXPECT_LT(pair.oks_before(), pair.oks_after());
+  EXPECT_EQ(change->matched_before_only(), 1);
+  EXPECT_EQ(change->matched_after_only(), 0);
+  EXPECT_EQ(change->mean_oks_after(), pair.oks_after());
+  const std::string csv = OksChangeToCsv(*change);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "image_id,ground_truth_id,before_index,after_index,oks_before,oks_after");
+  EXPECT_NE(csv.find("\n1,10,1,0,"), std::string::npos) << csv;
+}
+
+TEST(OksChangeTest, RejectsBadThreshold) {
+  OksChangeOptions options;
+  options.match_oks = 1.5;
+  absl::StatusOr<OksChange> change =
+      ComputeOksChange(TwoPeople(), {}, {}, {}, {}, OksVariances(CocoSchema()), options);
+  ASSERT_FALSE(change.ok());
+  EXPECT_NE(change.status().message().find("match_oks"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace posefix
