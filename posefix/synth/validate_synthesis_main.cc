@@ -1,0 +1,72 @@
+// Item 6 of the synthesis issue: the error taxonomy of posefix/eval applied to
+// synthesized poses reproduces the ErrorModel's status frequencies.
+//   bazel run //posefix/synth:validate_synthesis -- \
+//       --gt=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gflags/gflags.h"
+#include "posefix/core/coco_io.h"
+#include "posefix/core/keypoint_schema.h"
+#include "posefix/synth/synthesis_validation.h"
+
+DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_local.json",
+              "COCO keypoint annotation file.");
+DEFINE_uint64(seed, 0, "First seed.");
+DEFINE_int32(seeds, 1, "Number of seeds (seed, seed + 1, ...): each synthesizes every person.");
+DEFINE_string(error_model, "", "Text-format ErrorModel; fields left out keep the release's.");
+DEFINE_string(area, "annotation", "'annotation' or 'box', as for synthesize.");
+
+namespace posefix {
+namespace {
+
+absl::Status Run() {
+  if (FLAGS_seeds <= 0) return absl::InvalidArgumentError("--seeds: must be positive");
+  AreaSource area_source;
+  if (FLAGS_area == "annotation") {
+    area_source = AreaSource::kAnnotation;
+  } else if (FLAGS_area == "box") {
+    area_source = AreaSource::kBox;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--area: must be 'annotation' or 'box', got '", FLAGS_area, "'"));
+  }
+  ErrorModel model;
+  std::string model_source = "release error model";
+  if (!FLAGS_error_model.empty()) {
+    absl::StatusOr<ErrorModel> loaded = LoadErrorModel(FLAGS_error_model, CocoSchema());
+    if (!loaded.ok()) return loaded.status();
+    model = *loaded;
+    model_source = FLAGS_error_model;
+  }
+  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(model, CocoSchema(), model_source);
+  if (!synthesizer.ok()) return synthesizer.status();
+  CocoReadOptions options;
+  options.keep_extra_fields = false;
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(FLAGS_gt, options);
+  if (!dataset.ok()) return dataset.status();
+  std::vector<uint64_t> seeds;
+  for (int i = 0; i < FLAGS_seeds; ++i) seeds.push_back(FLAGS_seed + i);
+  absl::StatusOr<SynthesisValidation> validation =
+      ValidateSynthesis(*dataset, *synthesizer, seeds, area_source, FLAGS_gt);
+  if (!validation.ok()) return validation.status();
+  std::printf("%s: area = %s\n%s", FLAGS_gt.c_str(), FLAGS_area.c_str(),
+              FormatSynthesisValidation(*validation).c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace posefix
+
+int main(int argc, char** argv) {
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  absl::Status status = posefix::Run();
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
