@@ -182,7 +182,9 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
         const int m = matches.dt_match[0][d];
         if (m < 0 || cell.gts[m]->id == 0) continue;
         const PersonAnnotation& gt = *cell.gts[m];
-        if (gt.num_keypoints == 0) continue;
+        // Only persons of this area range with labelled keypoints (a match to
+        // an ignored ground truth says nothing about this range).
+        if (gt.num_keypoints == 0 || matches.dt_ignore[0][d]) continue;
         std::vector<const PersonAnnotation*> others;
         for (int a : by_image.at(cell.image_id)) {
           const PersonAnnotation* candidate = &ground_truth.annotations[a];

@@ -47,6 +47,12 @@ TEST(ErrorAnalysisGoldenTest, MatchesCocoAnalyzeCountsOnMmposeCoco4) {
   const double all_corrected = all.corrected(7).ap();
   EXPECT_TRUE(all.corrected(7).cumulative());
   for (int i = 0; i < 4; ++i) EXPECT_LE(all.corrected(i).ap(), all_corrected + 1e-12);
+  // Medium and large split "all".
+  const AreaErrorAnalysis& medium = analysis->area_ranges(1);
+  const AreaErrorAnalysis& large = analysis->area_ranges(2);
+  EXPECT_EQ(medium.matched_detections() + large.matched_detections(), 12);
+  EXPECT_EQ(medium.total().good() + large.total().good(), 160);
+  EXPECT_EQ(medium.total().miss() + large.total().miss(), 10);
   EXPECT_FALSE(FormatErrorAnalysis(*analysis).empty());
 }
 
