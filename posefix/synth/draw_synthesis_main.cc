@@ -53,8 +53,8 @@ void DrawLegend(cv::Mat* canvas, const std::vector<int>& counts, int scale) {
   cv::rectangle(*canvas, {0, 0}, {175 * scale, line * rows + 6 * scale}, cv::Scalar(0, 0, 0),
                 cv::FILLED);
   cv::circle(*canvas, {10 * scale, line / 2 + 3 * scale}, 4 * scale, {255, 255, 255}, cv::FILLED);
-  cv::putText(*canvas, "ground truth", {22 * scale, line / 2 + 8 * scale},
-              cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255}, scale, cv::LINE_AA);
+  cv::putText(*canvas, "ground truth", {22 * scale, line / 2 + 8 * scale}, cv::FONT_HERSHEY_SIMPLEX,
+              font, {255, 255, 255}, scale, cv::LINE_AA);
   for (int s = 0; s < kNumSynthesisStatuses; ++s) {
     const int y = line * (s + 1) + line / 2 + 3 * scale;
     if (s != static_cast<int>(SynthesisStatus::kDropped)) {
@@ -62,8 +62,8 @@ void DrawLegend(cv::Mat* canvas, const std::vector<int>& counts, int scale) {
     }
     cv::putText(*canvas,
                 absl::StrCat(SynthesisStatusName(static_cast<SynthesisStatus>(s)), " ", counts[s]),
-                {22 * scale, y + 5 * scale}, cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255},
-                scale, cv::LINE_AA);
+                {22 * scale, y + 5 * scale}, cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255}, scale,
+                cv::LINE_AA);
   }
 }
 

@@ -21,15 +21,24 @@ constexpr char kReleaseTables[] = R"pb(
     groups { joints: [ 0, 13, 14, 15, 16 ] }
     groups { joints: [ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ] }
     groups { joints: [ 11, 12 ] }
-    rules { when { max_labelled: 10 } probability: [ 0.15, 0.20, 0.25 ] }
+    rules {
+      when { max_labelled: 10 }
+      probability: [ 0.15, 0.20, 0.25 ]
+    }
     rules { probability: [ 0.10, 0.15, 0.20 ] }
   }
   miss {
     groups { joints: [ 0, 1, 2, 3, 4 ] }
     groups { joints: [ 5, 6, 15, 16 ] }
     groups { joints: [ 7, 8, 9, 10, 11, 12, 13, 14 ] }
-    rules { when { max_labelled: 5 } probability: [ 0.15, 0.20, 0.25 ] }
-    rules { when { max_labelled: 10 } probability: [ 0.10, 0.13, 0.15 ] }
+    rules {
+      when { max_labelled: 5 }
+      probability: [ 0.15, 0.20, 0.25 ]
+    }
+    rules {
+      when { max_labelled: 10 }
+      probability: [ 0.10, 0.13, 0.15 ]
+    }
     rules { probability: [ 0.02, 0.05, 0.10 ] }
   }
   inversion {
@@ -128,11 +137,16 @@ absl::Status ValidateTable(const StatusTable& table, int num_keypoints, absl::st
 
 const char* ErrorStatusName(ErrorStatus status) {
   switch (status) {
-    case ErrorStatus::kGood: return "good";
-    case ErrorStatus::kJitter: return "jitter";
-    case ErrorStatus::kInversion: return "inversion";
-    case ErrorStatus::kSwap: return "swap";
-    case ErrorStatus::kMiss: return "miss";
+    case ErrorStatus::kGood:
+      return "good";
+    case ErrorStatus::kJitter:
+      return "jitter";
+    case ErrorStatus::kInversion:
+      return "inversion";
+    case ErrorStatus::kSwap:
+      return "swap";
+    case ErrorStatus::kMiss:
+      return "miss";
   }
   return "unknown";
 }
@@ -214,8 +228,8 @@ absl::Status ValidateErrorModel(const ErrorModel& model, const KeypointSchema& s
     if (!valid.ok()) return valid;
     for (const auto& rule : (model.*table.get)().rules()) {
       for (const auto& condition : rule.when()) {
-        max_overlap_bound = std::max(
-            {max_overlap_bound, condition.min_overlapping(), condition.max_overlapping()});
+        max_overlap_bound =
+            std::max({max_overlap_bound, condition.min_overlapping(), condition.max_overlapping()});
       }
     }
   }
@@ -227,10 +241,9 @@ absl::Status ValidateErrorModel(const ErrorModel& model, const KeypointSchema& s
       for (int j = 0; j < num_keypoints; ++j) {
         const StatusProbabilities p = tables.Probabilities(j, n, o);
         if (p[static_cast<int>(ErrorStatus::kGood)] < -1e-9) {
-          return FieldError(
-              source, "jitter + miss + inversion + swap",
-              absl::StrCat("exceeds 1 for joint ", j, " with ", n, " labelled joints and ", o,
-                           " overlapping persons"));
+          return FieldError(source, "jitter + miss + inversion + swap",
+                            absl::StrCat("exceeds 1 for joint ", j, " with ", n,
+                                         " labelled joints and ", o, " overlapping persons"));
         }
       }
     }

@@ -88,10 +88,13 @@ TEST(ErrorModelTest, ReleaseTablesGiveThePublishedProbabilities) {
 TEST(ErrorModelTest, AFileOverridesOnlyWhatItNames) {
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/model.pbtxt";
   ASSERT_TRUE(WriteFileAtomically(path, R"pb(
-    good_ks: 0.9
-    inversion { groups { joints: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] }
-                rules { probability: 0.2 } }
-  )pb").ok());
+                good_ks: 0.9
+                inversion {
+                  groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+                  rules { probability: 0.2 }
+                }
+              )pb")
+                  .ok());
   absl::StatusOr<ErrorModel> model = LoadErrorModel(path, CocoSchema());
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_DOUBLE_EQ(model->good_ks(), 0.9);
@@ -119,12 +122,14 @@ TEST(ErrorModelTest, FileErrorsNameTheFile) {
 TEST(ErrorModelTest, NonCocoSchemasSupplyTheirOwnGroups) {
   absl::StatusOr<ErrorModel> model = CompleteErrorModel(ErrorModel(), MpiiSchema(), "mpii.pbtxt");
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find("mpii.pbtxt: jitter: required for keypoint schema 'mpii'"),
-            std::string::npos)
+  EXPECT_NE(
+      model.status().message().find("mpii.pbtxt: jitter: required for keypoint schema 'mpii'"),
+      std::string::npos)
       << model.status();
 
   // MPII with every keypoint in one group per table.
-  const std::string all = "groups { joints: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] }";
+  const std::string all =
+      "groups { joints: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] }";
   model = CompleteErrorModel(ParseModel("jitter { " + all + " rules { probability: 0.1 } } " +
                                         "miss { " + all + " rules { probability: 0.1 } } " +
                                         "inversion { " + all + " rules { probability: 0.05 } } " +
@@ -159,18 +164,18 @@ TEST(ErrorModelTest, ValidationNamesTheBadField) {
       "miss { groups { joints: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17] }"
       "       rules { probability: 0.1 } }",
       "miss.groups[0]");
-  const std::string all = "groups { joints: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] }";
+  const std::string all =
+      "groups { joints: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] }";
   ExpectFieldError("miss { " + all + " rules { probability: [0.1, 0.2] } }",
                    "miss.rules[0].probability");
   ExpectFieldError("miss { " + all + " rules { probability: 1.5 } }",
                    "miss.rules[0].probability[0]");
   ExpectFieldError("miss { " + all + " rules { } }", "miss.rules[0].probability");
   ExpectFieldError("miss { " + all + " }", "miss.rules");
-  ExpectFieldError(
-      "miss { " + all +
-          " rules { when { max_labelled: 5 } probability: 0.1 }"
-          " rules { when { min_labelled: 6 } probability: 0.2 } }",
-      "miss.rules[1]");
+  ExpectFieldError("miss { " + all +
+                       " rules { when { max_labelled: 5 } probability: 0.1 }"
+                       " rules { when { min_labelled: 6 } probability: 0.2 } }",
+                   "miss.rules[1]");
   // 0.6 + the release's worst case (jitter .25, inversion .06, swap .10) > 1.
   ExpectFieldError("miss { " + all + " rules { probability: 0.6 } }",
                    "jitter + miss + inversion + swap");

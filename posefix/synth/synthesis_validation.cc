@@ -19,12 +19,18 @@ namespace {
 
 int StatusIndex(KeypointErrorType type) {
   switch (type) {
-    case GOOD: return static_cast<int>(ErrorStatus::kGood);
-    case JITTER: return static_cast<int>(ErrorStatus::kJitter);
-    case INVERSION: return static_cast<int>(ErrorStatus::kInversion);
-    case SWAP: return static_cast<int>(ErrorStatus::kSwap);
-    case MISS: return static_cast<int>(ErrorStatus::kMiss);
-    default: return -1;
+    case GOOD:
+      return static_cast<int>(ErrorStatus::kGood);
+    case JITTER:
+      return static_cast<int>(ErrorStatus::kJitter);
+    case INVERSION:
+      return static_cast<int>(ErrorStatus::kInversion);
+    case SWAP:
+      return static_cast<int>(ErrorStatus::kSwap);
+    case MISS:
+      return static_cast<int>(ErrorStatus::kMiss);
+    default:
+      return -1;
   }
 }
 
@@ -59,8 +65,7 @@ double StatusFrequencyRow::max_difference() const {
 std::vector<std::vector<int>> CommonJointGroups(const ErrorModel& model, int num_keypoints) {
   // Joints with the same group in every table share a signature.
   std::map<std::vector<int>, std::vector<int>> by_signature;
-  const StatusTable* tables[] = {&model.jitter(), &model.miss(), &model.inversion(),
-                                 &model.swap()};
+  const StatusTable* tables[] = {&model.jitter(), &model.miss(), &model.inversion(), &model.swap()};
   for (int j = 0; j < num_keypoints; ++j) {
     std::vector<int> signature;
     for (const StatusTable* table : tables) {
@@ -107,8 +112,8 @@ absl::StatusOr<SynthesisValidation> ValidateSynthesis(const CocoDataset& dataset
       for (int a : by_image.at(person.image_id)) {
         if (a != person.annotation_index) others.push_back(&dataset.annotations[a]);
       }
-      const KeypointClassification classification = ClassifyKeypoints(
-          person.synthesized.pose, gt, others, variances, flip, ignored, options);
+      const KeypointClassification classification =
+          ClassifyKeypoints(person.synthesized.pose, gt, others, variances, flip, ignored, options);
       ++validation.persons;
       for (int j = 0; j < num_keypoints; ++j) {
         const int observed = StatusIndex(classification.types[j]);

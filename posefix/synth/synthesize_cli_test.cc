@@ -53,9 +53,12 @@ void ExpectFailure(const std::string& args, const std::string& out,
 
 TEST(SynthesizeCliTest, WritesOnePosePerPersonReproducibly) {
   const std::string a = TempPath("a.json"), b = TempPath("b.json"), c = TempPath("c.json");
-  ASSERT_EQ(RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + a + " --seed=9").exit_code, 0);
-  ASSERT_EQ(RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + b + " --seed=9").exit_code, 0);
-  ASSERT_EQ(RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + c + " --seed=10").exit_code, 0);
+  ASSERT_EQ(
+      RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + a + " --seed=9").exit_code, 0);
+  ASSERT_EQ(
+      RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + b + " --seed=9").exit_code, 0);
+  ASSERT_EQ(
+      RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + c + " --seed=10").exit_code, 0);
   EXPECT_EQ(*ReadFileToString(a), *ReadFileToString(b));
   EXPECT_NE(*ReadFileToString(a), *ReadFileToString(c));
 
@@ -97,12 +100,11 @@ TEST(SynthesizeCliTest, BadInputFailsNamingFileAndField) {
   const std::string short_gt = TempPath("short.json");
   ASSERT_TRUE(
       WriteFileAtomically(short_gt, header + R"("area": 900, "keypoints": [1, 2, 2]}]})").ok());
-  ExpectFailure("--gt=" + short_gt + " --out=" + out, out,
-                {short_gt, "annotations[0].keypoints"});
+  ExpectFailure("--gt=" + short_gt + " --out=" + out, out, {short_gt, "annotations[0].keypoints"});
   const std::string zero_area = TempPath("zero_area.json");
-  ASSERT_TRUE(WriteFileAtomically(zero_area,
-                                  header + R"("area": 0, "keypoints": )" + keypoints + "}]}")
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(zero_area, header + R"("area": 0, "keypoints": )" + keypoints + "}]}")
+          .ok());
   ExpectFailure("--gt=" + zero_area + " --out=" + out, out, {zero_area, "annotations[0].area"});
   // With the box area that file is fine.
   EXPECT_EQ(RunSynthesize("--gt=" + zero_area + " --out=" + out + " --area=box").exit_code, 0);

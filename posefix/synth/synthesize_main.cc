@@ -48,7 +48,8 @@ absl::Status Run() {
     schema = *loaded;
   } else {
     absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(FLAGS_schema);
-    if (!builtin.ok()) return absl::InvalidArgumentError(absl::StrCat("--schema: ", builtin.status().message()));
+    if (!builtin.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--schema: ", builtin.status().message()));
     schema = **builtin;
   }
 

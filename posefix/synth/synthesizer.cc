@@ -44,8 +44,7 @@ struct Draw {
 };
 
 // Draws one candidate; true when it satisfies the constraint.
-bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, SynthRng* rng,
-                   Point* out) {
+bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, SynthRng* rng, Point* out) {
   const double length = rng->Uniform(draw.min_length, draw.max_length);
   double dx, dy;
   rng->UnitVector(&dx, &dy);
@@ -53,9 +52,8 @@ bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, SynthRng
   const Point candidate{centre.x + length * dx, centre.y + length * dy};
   // The distance to the centre is measured on the candidate itself, so that a
   // source at the centre's very position ties (and is rejected) exactly.
-  const double limit2 = draw.constraint == Constraint::kClosestToSelf
-                            ? Distance2(candidate, centre)
-                            : draw.reach * draw.reach;
+  const double limit2 = draw.constraint == Constraint::kClosestToSelf ? Distance2(candidate, centre)
+                                                                      : draw.reach * draw.reach;
   for (int i = 0; i < static_cast<int>(sources.size()); ++i) {
     if (i == draw.self) continue;
     if (Distance2(candidate, sources[i]) <= limit2) return false;
@@ -89,34 +87,62 @@ bool HasSurvivors(const std::vector<Point>& sources, const Draw& draw, int count
   return found >= needed;
 }
 
+// Whether every candidate of `draw` satisfies its constraint, because all
+// other sources are too far away to interfere (a margin covers rounding).
+bool AlwaysAccepted(const std::vector<Point>& sources, const Draw& draw) {
+  const double clearance = draw.constraint == Constraint::kClosestToSelf
+                               ? 2 * draw.max_length
+                               : draw.max_length + draw.reach;
+  const double limit2 = clearance * clearance * (1 + 1e-9);
+  for (int i = 0; i < static_cast<int>(sources.size()); ++i) {
+    if (i != draw.self && Distance2(sources[i], sources[draw.self]) <= limit2) return false;
+  }
+  return true;
+}
+
 // The release's pick of a status drawn around several sources (swap, miss):
 // a batch of `count` candidates around each source, the survivors of source
 // s weighted floor(survivors * fraction[s]), one survivor picked uniformly
 // from the weighted pool. Called once the status is known to have a
 // survivor, it redraws batches until one has (so the result follows the
-// release's distribution conditioned on that).
-Point PickFromBatches(const std::vector<Point>& sources, std::vector<Draw> draws,
+// release's distribution conditioned on that). A source whose candidates all
+// survive has `count` survivors without drawing them, and a survivor picked
+// there is a fresh candidate: the same distribution, much cheaper.
+Point PickFromBatches(const std::vector<Point>& sources, const std::vector<Draw>& draws,
                       const std::vector<double>& fractions, int count, SynthRng* rng,
                       const Point& fallback) {
   std::vector<std::vector<Point>> survivors(draws.size());
   std::vector<int64_t> weights(draws.size());
+  std::vector<char> certain(draws.size());
+  for (size_t s = 0; s < draws.size(); ++s) certain[s] = AlwaysAccepted(sources, draws[s]);
   constexpr int kMaxRounds = 1000;
   for (int round = 0; round < kMaxRounds; ++round) {
     int64_t total = 0;
     for (size_t s = 0; s < draws.size(); ++s) {
       survivors[s].clear();
-      Point candidate;
-      for (int i = 0; i < count; ++i) {
-        if (DrawCandidate(sources, draws[s], rng, &candidate)) survivors[s].push_back(candidate);
+      int64_t survived = count;
+      if (!certain[s]) {
+        Point candidate;
+        for (int i = 0; i < count; ++i) {
+          if (DrawCandidate(sources, draws[s], rng, &candidate)) survivors[s].push_back(candidate);
+        }
+        survived = static_cast<int64_t>(survivors[s].size());
       }
-      weights[s] = static_cast<int64_t>(std::floor(survivors[s].size() * fractions[s]));
+      weights[s] = static_cast<int64_t>(std::floor(survived * fractions[s]));
       total += weights[s];
     }
     if (total == 0) continue;
     int64_t pick = static_cast<int64_t>(rng->UniformInt(static_cast<uint64_t>(total)));
     for (size_t s = 0; s < draws.size(); ++s) {
-      if (pick < weights[s]) return survivors[s][rng->UniformInt(survivors[s].size())];
-      pick -= weights[s];
+      if (pick >= weights[s]) {
+        pick -= weights[s];
+        continue;
+      }
+      if (!certain[s]) return survivors[s][rng->UniformInt(survivors[s].size())];
+      Point candidate;
+      while (!DrawCandidate(sources, draws[s], rng, &candidate)) {
+      }
+      return candidate;
     }
   }
   // Only reachable when survivors are so rare that 1000 batches had none,
@@ -131,8 +157,8 @@ double KsFactor(double ks, double sigma) {
 
 absl::Status CheckPose(const Pose& pose, int num_keypoints, const std::string& field) {
   if (static_cast<int>(pose.size()) != num_keypoints) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": has ", pose.size(),
-                                                   " keypoints, the schema ", num_keypoints));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": has ", pose.size(), " keypoints, the schema ", num_keypoints));
   }
   for (int j = 0; j < num_keypoints; ++j) {
     const Keypoint& k = pose[j];
@@ -148,9 +174,12 @@ absl::Status CheckPose(const Pose& pose, int num_keypoints, const std::string& f
 
 const char* SynthesisStatusName(SynthesisStatus status) {
   switch (status) {
-    case SynthesisStatus::kDropped: return "dropped";
-    case SynthesisStatus::kUnlabelled: return "unlabelled";
-    default: return ErrorStatusName(static_cast<ErrorStatus>(status));
+    case SynthesisStatus::kDropped:
+      return "dropped";
+    case SynthesisStatus::kUnlabelled:
+      return "unlabelled";
+    default:
+      return ErrorStatusName(static_cast<ErrorStatus>(status));
   }
 }
 
@@ -282,9 +311,9 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     }
 
     if (counterpart >= 0) {
-      valid[index(ErrorStatus::kInversion)] = FirstSurvivor(
-          sources, {counterpart, 0, d_jitter, Constraint::kClosestToSelf, 0},
-          model_.inversion_candidates(), rng, &found[index(ErrorStatus::kInversion)]);
+      valid[index(ErrorStatus::kInversion)] =
+          FirstSurvivor(sources, {counterpart, 0, d_jitter, Constraint::kClosestToSelf, 0},
+                        model_.inversion_candidates(), rng, &found[index(ErrorStatus::kInversion)]);
     }
 
     std::vector<Draw> swap_draws;
@@ -295,8 +324,9 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     }
     for (const Draw& draw : swap_draws) {
       if (valid[index(ErrorStatus::kSwap)]) break;
-      valid[index(ErrorStatus::kSwap)] = FirstSurvivor(
-          sources, draw, model_.swap_candidates_per_source(), rng, &found[index(ErrorStatus::kSwap)]);
+      valid[index(ErrorStatus::kSwap)] =
+          FirstSurvivor(sources, draw, model_.swap_candidates_per_source(), rng,
+                        &found[index(ErrorStatus::kSwap)]);
     }
 
     valid[index(ErrorStatus::kGood)] =
@@ -337,8 +367,8 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
   return result;
 }
 
-std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons,
-                                    int target, double min_iou) {
+std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons, int target,
+                                    double min_iou) {
   std::vector<int> neighbours;
   for (int i = 0; i < static_cast<int>(persons.size()); ++i) {
     if (i == target || persons[i]->iscrowd) continue;
@@ -347,8 +377,8 @@ std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& 
   return neighbours;
 }
 
-SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons,
-                                   int target, double min_iou, AreaSource area_source) {
+SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons, int target,
+                                   double min_iou, AreaSource area_source) {
   const PersonAnnotation& person = *persons[target];
   SynthesisInput input;
   input.target = person.keypoints;
@@ -360,8 +390,7 @@ SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& p
   return input;
 }
 
-SynthesisInput TransformSynthesisInput(const SynthesisInput& input,
-                                       const cv::Matx23d& transform) {
+SynthesisInput TransformSynthesisInput(const SynthesisInput& input, const cv::Matx23d& transform) {
   SynthesisInput result;
   result.target = TransformPose(transform, input.target);
   for (const Pose& neighbour : input.neighbours) {
@@ -385,9 +414,11 @@ SynthesisInput FlipSynthesisInput(const SynthesisInput& input, double crop_width
   return result;
 }
 
-absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
-    const CocoDataset& dataset, const Synthesizer& synthesizer, uint64_t seed,
-    AreaSource area_source, absl::string_view source) {
+absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDataset& dataset,
+                                                                 const Synthesizer& synthesizer,
+                                                                 uint64_t seed,
+                                                                 AreaSource area_source,
+                                                                 absl::string_view source) {
   // Persons of each image, crowd regions included (OverlappingPersons skips
   // them). Sorted by annotation id below, so that neither the order of the
   // file nor that of the neighbours changes a person's result.
@@ -411,16 +442,14 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
       const PersonAnnotation& person = *persons[t];
       if (person.iscrowd) continue;
       const std::string field = absl::StrCat("annotations[", indices[t], "]");
-      const double area =
-          area_source == AreaSource::kAnnotation ? person.area : person.bbox.area();
+      const double area = area_source == AreaSource::kAnnotation ? person.area : person.bbox.area();
       if (!(area > 0) || !std::isfinite(area)) {
-        return FieldError(source,
-                          field + (area_source == AreaSource::kAnnotation ? ".area" : ".bbox"),
-                          absl::StrCat("the area that scales the errors must be positive, got ",
-                                       area));
+        return FieldError(
+            source, field + (area_source == AreaSource::kAnnotation ? ".area" : ".bbox"),
+            absl::StrCat("the area that scales the errors must be positive, got ", area));
       }
-      SynthRng rng = SynthRng::ForKey({seed, static_cast<uint64_t>(person.image_id),
-                                       static_cast<uint64_t>(person.id)});
+      SynthRng rng = SynthRng::ForKey(
+          {seed, static_cast<uint64_t>(person.image_id), static_cast<uint64_t>(person.id)});
       absl::StatusOr<SynthesizedPose> synthesized = synthesizer.Synthesize(
           ImageSynthesisInput(persons, t, synthesizer.model().overlap_iou(), area_source), &rng);
       if (!synthesized.ok()) {

@@ -67,8 +67,7 @@ class Synthesizer {
  public:
   // Completes `model` with the release's tables where absent and validates it
   // against `schema` (errors name `source` and the field).
-  static absl::StatusOr<Synthesizer> Create(const ErrorModel& model,
-                                            const KeypointSchema& schema,
+  static absl::StatusOr<Synthesizer> Create(const ErrorModel& model, const KeypointSchema& schema,
                                             absl::string_view source = "error model");
 
   // Synthesizes one input pose. For every labelled keypoint a status is
@@ -110,13 +109,13 @@ enum class AreaSource {
 
 // Positions in `persons` of the non-crowd persons other than `target` whose
 // box IoU with it is at least `min_iou`.
-std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons,
-                                    int target, double min_iou);
+std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons, int target,
+                                    double min_iou);
 
 // The input for persons[target] in image pixels, its neighbours found by
 // OverlappingPersons.
-SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons,
-                                   int target, double min_iou, AreaSource area_source);
+SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons, int target,
+                                   double min_iou, AreaSource area_source);
 
 // Crop mode: the same input seen through a similarity transform (target,
 // neighbours and centre mapped, area scaled by the transform's determinant;
@@ -139,9 +138,11 @@ struct SynthesizedPerson {
 // from the stream SynthRng::ForKey({seed, image id, annotation id}), in the
 // order of the file. A person's result does not depend on that order.
 // `source` names the dataset's file in errors ("FILE: annotations[4].area:").
-absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(
-    const CocoDataset& dataset, const Synthesizer& synthesizer, uint64_t seed,
-    AreaSource area_source, absl::string_view source);
+absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDataset& dataset,
+                                                                 const Synthesizer& synthesizer,
+                                                                 uint64_t seed,
+                                                                 AreaSource area_source,
+                                                                 absl::string_view source);
 
 }  // namespace posefix
 
