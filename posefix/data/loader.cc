@@ -9,12 +9,9 @@
 
 namespace posefix {
 
-absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(const CocoDataset* dataset,
-                                                       std::string image_root,
-                                                       const KeypointSchema* schema,
-                                                       DataOptions options,
-                                                       InputPoseSynthesizer synthesizer,
-                                                       uint64_t seed) {
+absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(
+    const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
+    DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed) {
   absl::Status valid = ValidateDataOptions(options, "loader");
   if (!valid.ok()) return valid;
   if (!synthesizer) return absl::InvalidArgumentError("loader: no input-pose synthesizer");
@@ -61,7 +58,7 @@ void Loader::StartEpoch(int epoch) {
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   DeterministicRandom random(MixSeed({seed_, static_cast<uint64_t>(epoch), 0x5EED}));
   for (size_t i = order.size(); i > 1; --i) {
-    const size_t j = static_cast<size_t>(random.Uniform() * static_cast<double>(i));
+    const size_t j = static_cast<size_t>(random.Uniform01() * static_cast<double>(i));
     std::swap(order[i - 1], order[j]);
   }
   {
@@ -85,16 +82,16 @@ Loader::Slot Loader::Produce(int person, int position, int epoch) const {
   const cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
   if (image.empty()) {
     slot.skipped = options_.skip_unreadable_images();
-    slot.sample = absl::NotFoundError(absl::StrCat(
-        path, ": cannot read or decode the image of annotation ", annotation.id,
-        " (images[].file_name \"", image_info.file_name, "\")"));
+    slot.sample = absl::NotFoundError(
+        absl::StrCat(path, ": cannot read or decode the image of annotation ", annotation.id,
+                     " (images[].file_name \"", image_info.file_name, "\")"));
     return slot;
   }
   const uint64_t seed =
       MixSeed({seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(position)});
-  slot.sample = MakeTrainingSample(image, *dataset_, person,
-                                   persons_by_image_.at(annotation.image_id), *schema_,
-                                   options_, synthesizer_, seed);
+  slot.sample =
+      MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(annotation.image_id),
+                         *schema_, options_, synthesizer_, seed);
   return slot;
 }
 

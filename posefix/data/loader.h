@@ -30,12 +30,9 @@ class Loader {
  public:
   // `dataset`, `schema` and `synthesizer` must outlive the loader; `options`
   // must be resolved and valid. Images are read from image_root/file_name.
-  static absl::StatusOr<std::unique_ptr<Loader>> Create(const CocoDataset* dataset,
-                                                        std::string image_root,
-                                                        const KeypointSchema* schema,
-                                                        DataOptions options,
-                                                        InputPoseSynthesizer synthesizer,
-                                                        uint64_t seed);
+  static absl::StatusOr<std::unique_ptr<Loader>> Create(
+      const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
+      DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed);
   ~Loader();
 
   Loader(const Loader&) = delete;
@@ -83,9 +80,9 @@ class Loader {
   std::condition_variable changed_;
   std::vector<int> order_;  // this epoch's permutation of persons_
   int epoch_ = -1;
-  int generation_ = 0;      // bumped by StartEpoch so stale work is dropped
-  int next_to_claim_ = 0;   // first position no worker has taken
-  int next_to_return_ = 0;  // first position the consumer has not taken
+  int generation_ = 0;       // bumped by StartEpoch so stale work is dropped
+  int next_to_claim_ = 0;    // first position no worker has taken
+  int next_to_return_ = 0;   // first position the consumer has not taken
   std::deque<Slot> window_;  // positions [next_to_return_, next_to_return_ + size)
   bool stopping_ = false;
   int64_t skipped_ = 0;

@@ -39,8 +39,8 @@ void BM_LoaderSamplesPerSecond(benchmark::State& state) {
       ++samples;
     }
   }
-  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LoaderSamplesPerSecond)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 

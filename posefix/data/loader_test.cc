@@ -25,8 +25,8 @@ InputPoseSynthesizer Shifting(std::atomic<int>* calls = nullptr) {
     DeterministicRandom random(request.seed);
     Pose pose = *request.target;
     for (Keypoint& keypoint : pose) {
-      keypoint.x += random.Uniform() * 4 - 2;
-      keypoint.y += random.Uniform() * 4 - 2;
+      keypoint.x += random.Uniform01() * 4 - 2;
+      keypoint.y += random.Uniform01() * 4 - 2;
     }
     return pose;
   };
@@ -84,8 +84,7 @@ TEST_F(LoaderTest, YieldsEveryTrainablePersonOncePerEpoch) {
 
 TEST_F(LoaderTest, SameSeedSameStreamWhateverTheThreadCount) {
   std::unique_ptr<Loader> one = Make(1, 9), three = Make(3, 9), other = Make(2, 10);
-  const std::vector<TrainingSample> a = Drain(*one, 4), b = Drain(*three, 4),
-                                    c = Drain(*other, 4);
+  const std::vector<TrainingSample> a = Drain(*one, 4), b = Drain(*three, 4), c = Drain(*other, 4);
   ASSERT_EQ(a.size(), b.size());
   bool differs = false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -158,7 +157,8 @@ TEST_F(LoaderTest, UnreadableImagesCanBeSkippedAndCounted) {
   for (const ImageInfo& image : dataset_.images) {
     if (image.id == first.image_id) broken = image.file_name;
   }
-  for (int p : TrainablePersons(dataset_)) broken_persons += dataset_.annotations[p].image_id == first.image_id;
+  for (int p : TrainablePersons(dataset_))
+    broken_persons += dataset_.annotations[p].image_id == first.image_id;
   std::filesystem::resize_file(root + "/" + broken, 100);  // truncated JPEG
   DataOptions options;
   options.set_skip_unreadable_images(true);
@@ -169,8 +169,8 @@ TEST_F(LoaderTest, UnreadableImagesCanBeSkippedAndCounted) {
 }
 
 TEST_F(LoaderTest, WrongKeypointCountIsRejectedAtCreation) {
-  auto loader = Loader::Create(&dataset_, kImages, &MpiiSchema(),
-                               ResolveDataOptions(DataOptions()), Shifting(), 1);
+  auto loader = Loader::Create(&dataset_, kImages, &MpiiSchema(), ResolveDataOptions(DataOptions()),
+                               Shifting(), 1);
   ASSERT_FALSE(loader.ok());
   EXPECT_NE(loader.status().message().find("schema 'mpii' has 16"), std::string::npos);
 }

@@ -59,9 +59,9 @@ absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view s
   if (options.rotation_sigma() < 0 || options.rotation_limit() < 0) {
     return FieldError(source, field("rotation_sigma"), "rotation must be >= 0");
   }
-  for (auto [name, value] : {std::pair<const char*, double>{"rotation_probability",
-                                                             options.rotation_probability()},
-                             {"flip_probability", options.flip_probability()}}) {
+  for (auto [name, value] :
+       {std::pair<const char*, double>{"rotation_probability", options.rotation_probability()},
+        {"flip_probability", options.flip_probability()}}) {
     if (!(value >= 0 && value <= 1)) {
       return FieldError(source, field(name), absl::StrCat("must be in [0, 1], got ", value));
     }
@@ -78,8 +78,7 @@ absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view s
 Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom& random) {
   Augmentation augmentation;
   const double scale = random.Normal() * options.scale_sigma() + 1;
-  augmentation.scale =
-      std::clamp(scale, 1 - options.scale_limit(), 1 + options.scale_limit());
+  augmentation.scale = std::clamp(scale, 1 - options.scale_limit(), 1 + options.scale_limit());
   const double rotation = std::clamp(random.Normal() * options.rotation_sigma(),
                                      -options.rotation_limit(), options.rotation_limit());
   augmentation.rotation_degrees = random.Bernoulli(options.rotation_probability()) ? rotation : 0;
@@ -98,10 +97,12 @@ std::vector<int> TrainablePersons(const CocoDataset& dataset) {
   return persons;
 }
 
-absl::StatusOr<TrainingSample> MakeTrainingSample(
-    const cv::Mat& image, const CocoDataset& dataset, int person, const std::vector<int>& others,
-    const KeypointSchema& schema, const DataOptions& options,
-    const InputPoseSynthesizer& synthesizer, uint64_t seed) {
+absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const CocoDataset& dataset,
+                                                  int person, const std::vector<int>& others,
+                                                  const KeypointSchema& schema,
+                                                  const DataOptions& options,
+                                                  const InputPoseSynthesizer& synthesizer,
+                                                  uint64_t seed) {
   const PersonAnnotation& annotation = dataset.annotations[person];
   const cv::Size crop_size(options.input_width(), options.input_height());
   DeterministicRandom random(MixSeed({seed, 0}));
@@ -116,8 +117,8 @@ absl::StatusOr<TrainingSample> MakeTrainingSample(
   absl::StatusOr<CropTransform> transform =
       MakeCropTransform(box, sample.augmentation.rotation_degrees, crop_size);
   if (!transform.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("annotation ", annotation.id, ": ",
-                                                   transform.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("annotation ", annotation.id, ": ", transform.status().message()));
   }
   sample.crop = WarpCrop(image, *transform, crop_size);
   sample.target = TransformPose(transform->image_to_crop, annotation.keypoints);

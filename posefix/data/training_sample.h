@@ -31,7 +31,7 @@ Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom&
 
 // What the input-pose synthesizer sees for one person, all in crop pixels.
 struct SynthesisRequest {
-  const Pose* target = nullptr;                 // ground truth (v = COCO flag)
+  const Pose* target = nullptr;                   // ground truth (v = COCO flag)
   const std::vector<Pose>* neighbours = nullptr;  // the other persons of the image
   const std::vector<Box>* neighbour_boxes = nullptr;
   Box target_box;  // the person's box
@@ -55,10 +55,12 @@ struct TrainingSample {
 // flipped with left/right swapped, and the input pose synthesized with the
 // image's other persons as neighbours. `others` are the positions of those
 // persons in dataset.annotations.
-absl::StatusOr<TrainingSample> MakeTrainingSample(
-    const cv::Mat& image, const CocoDataset& dataset, int person, const std::vector<int>& others,
-    const KeypointSchema& schema, const DataOptions& options,
-    const InputPoseSynthesizer& synthesizer, uint64_t seed);
+absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const CocoDataset& dataset,
+                                                  int person, const std::vector<int>& others,
+                                                  const KeypointSchema& schema,
+                                                  const DataOptions& options,
+                                                  const InputPoseSynthesizer& synthesizer,
+                                                  uint64_t seed);
 
 // The annotations that make training samples: not crowd, with at least one
 // labelled keypoint and a box of positive size.

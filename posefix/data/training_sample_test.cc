@@ -133,8 +133,8 @@ TEST(TrainingSampleTest, NeighboursAreTransformedLikeTheTarget) {
   DataOptions options = ResolveDataOptions(DataOptions());
   options.set_no_augmentation(true);
   RecordingSynthesizer synthesizer;
-  absl::StatusOr<TrainingSample> sample = MakeTrainingSample(
-      image, dataset, 0, {0, 1}, CocoSchema(), options, synthesizer.Get(), 5);
+  absl::StatusOr<TrainingSample> sample =
+      MakeTrainingSample(image, dataset, 0, {0, 1}, CocoSchema(), options, synthesizer.Get(), 5);
   ASSERT_TRUE(sample.ok()) << sample.status();
   ASSERT_EQ(synthesizer.neighbours.size(), 1u);
   ASSERT_EQ(synthesizer.neighbours[0].size(), 1u);
@@ -156,10 +156,10 @@ TEST(TrainingSampleTest, DeterministicForASeed) {
   const cv::Mat image = DotImage(dataset);
   const DataOptions options = ResolveDataOptions(DataOptions());
   RecordingSynthesizer synthesizer;
-  auto a = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options,
-                              synthesizer.Get(), 77);
-  auto b = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options,
-                              synthesizer.Get(), 77);
+  auto a =
+      MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, synthesizer.Get(), 77);
+  auto b =
+      MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, synthesizer.Get(), 77);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->target, b->target);
   EXPECT_EQ(cv::norm(a->crop, b->crop, cv::NORM_L1), 0);

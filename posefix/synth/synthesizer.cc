@@ -44,7 +44,8 @@ struct Draw {
 };
 
 // Draws one candidate; true when it satisfies the constraint.
-bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, SynthRng* rng, Point* out) {
+bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, DeterministicRandom* rng,
+                   Point* out) {
   const double length = rng->Uniform(draw.min_length, draw.max_length);
   double dx, dy;
   rng->UnitVector(&dx, &dy);
@@ -66,8 +67,8 @@ bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, SynthRng
 // pick among all survivors of a batch (the release) has the distribution of
 // the first survivor, and a batch has a survivor exactly when the first one
 // comes within `count` draws, so this is the release's sampling, cheaper.
-bool FirstSurvivor(const std::vector<Point>& sources, const Draw& draw, int count, SynthRng* rng,
-                   Point* out) {
+bool FirstSurvivor(const std::vector<Point>& sources, const Draw& draw, int count,
+                   DeterministicRandom* rng, Point* out) {
   for (int i = 0; i < count; ++i) {
     if (DrawCandidate(sources, draw, rng, out)) return true;
   }
@@ -76,7 +77,7 @@ bool FirstSurvivor(const std::vector<Point>& sources, const Draw& draw, int coun
 
 // Whether `draw` yields at least `needed` survivors within `count` draws.
 bool HasSurvivors(const std::vector<Point>& sources, const Draw& draw, int count, int needed,
-                  SynthRng* rng) {
+                  DeterministicRandom* rng) {
   if (needed > count) return false;
   Point unused;
   int found = 0;
@@ -109,7 +110,7 @@ bool AlwaysAccepted(const std::vector<Point>& sources, const Draw& draw) {
 // survive has `count` survivors without drawing them, and a survivor picked
 // there is a fresh candidate: the same distribution, much cheaper.
 Point PickFromBatches(const std::vector<Point>& sources, const std::vector<Draw>& draws,
-                      const std::vector<double>& fractions, int count, SynthRng* rng,
+                      const std::vector<double>& fractions, int count, DeterministicRandom* rng,
                       const Point& fallback) {
   std::vector<std::vector<Point>> survivors(draws.size());
   std::vector<int64_t> weights(draws.size());
@@ -216,7 +217,7 @@ Synthesizer::Synthesizer(const ErrorModel& model, const KeypointSchema& schema)
 }
 
 absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& input,
-                                                        SynthRng* rng) const {
+                                                        DeterministicRandom* rng) const {
   const int num_keypoints = schema_.keypoint_names_size();
   absl::Status ok = CheckPose(input.target, num_keypoints, "target.keypoints");
   if (!ok.ok()) return ok;
@@ -448,7 +449,7 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDatas
             source, field + (area_source == AreaSource::kAnnotation ? ".area" : ".bbox"),
             absl::StrCat("the area that scales the errors must be positive, got ", area));
       }
-      SynthRng rng = SynthRng::ForKey(
+      DeterministicRandom rng = DeterministicRandom::ForKey(
           {seed, static_cast<uint64_t>(person.image_id), static_cast<uint64_t>(person.id)});
       absl::StatusOr<SynthesizedPose> synthesized = synthesizer.Synthesize(
           ImageSynthesisInput(persons, t, synthesizer.model().overlap_iou(), area_source), &rng);

@@ -9,10 +9,10 @@
 #include "absl/strings/string_view.h"
 #include "opencv2/core.hpp"
 #include "posefix/core/keypoint_schema.pb.h"
+#include "posefix/core/random.h"
 #include "posefix/core/types.h"
 #include "posefix/synth/error_model.h"
 #include "posefix/synth/error_model.pb.h"
-#include "posefix/synth/rng.h"
 
 namespace posefix {
 
@@ -78,7 +78,8 @@ class Synthesizer {
   // keypoints (of `center` when none is labelled), with status kUnlabelled;
   // they carry no loss and the taxonomy ignores them. Errors: a pose whose
   // size is not the schema's, a non-finite coordinate, a non-positive area.
-  absl::StatusOr<SynthesizedPose> Synthesize(const SynthesisInput& input, SynthRng* rng) const;
+  absl::StatusOr<SynthesizedPose> Synthesize(const SynthesisInput& input,
+                                             DeterministicRandom* rng) const;
 
   const ErrorModel& model() const { return model_; }
   const KeypointSchema& schema() const { return schema_; }
@@ -135,7 +136,7 @@ struct SynthesizedPerson {
 };
 
 // Synthesizes every non-crowd person of `dataset` on its whole image, each
-// from the stream SynthRng::ForKey({seed, image id, annotation id}), in the
+// from the stream DeterministicRandom::ForKey({seed, image id, annotation id}), in the
 // order of the file. A person's result does not depend on that order.
 // `source` names the dataset's file in errors ("FILE: annotations[4].area:").
 absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDataset& dataset,

@@ -63,7 +63,7 @@ void BM_SynthesizeCrop(benchmark::State& state) {
     input.neighbours.push_back(StandingPerson(46 + 30 * (i % 2 ? 1 : -1) * (1 + i / 2), 10, 2));
   }
   input.area = 100 * 250;
-  SynthRng rng(1);
+  DeterministicRandom rng(1);
   for (auto _ : state) benchmark::DoNotOptimize(synthesizer.Synthesize(input, &rng));
   state.SetItemsProcessed(state.iterations());
 }

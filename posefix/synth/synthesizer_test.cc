@@ -127,7 +127,7 @@ TEST(SynthesizerTest, EveryStatusKeepsItsConstraint) {
   input.area = 100 * 250;
   std::map<SynthesisStatus, int> seen;
   for (uint64_t seed = 0; seed < 400; ++seed) {
-    SynthRng rng(seed);
+    DeterministicRandom rng(seed);
     absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(input, &rng);
     ASSERT_TRUE(out.ok()) << out.status();
     for (int j = 0; j < 17; ++j) {
@@ -151,7 +151,7 @@ TEST(SynthesizerTest, FrequenciesFollowTheModel) {
   constexpr int kPersons = 6000;
   std::vector<std::array<int, kNumErrorStatuses>> counts(17);
   for (int i = 0; i < kPersons; ++i) {
-    SynthRng rng = SynthRng::ForKey({11, static_cast<uint64_t>(i)});
+    DeterministicRandom rng = DeterministicRandom::ForKey({11, static_cast<uint64_t>(i)});
     absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(input, &rng);
     ASSERT_TRUE(out.ok());
     for (int j = 0; j < 17; ++j) {
@@ -186,7 +186,7 @@ TEST(SynthesizerTest, StatusesWithoutCandidatesAreRenormalizedAway) {
   constexpr int kPersons = 3000;
   int left_shoulder_good = 0;
   for (int i = 0; i < kPersons; ++i) {
-    SynthRng rng(i);
+    DeterministicRandom rng(i);
     absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(input, &rng);
     ASSERT_TRUE(out.ok());
     for (int j = 0; j < 17; ++j) {
@@ -217,7 +217,7 @@ TEST(SynthesizerTest, StatusesWithoutCandidatesAreRenormalizedAway) {
   input.target = StandingPerson(0, 0);
   input.neighbours = {input.target};
   for (int i = 0; i < 50; ++i) {
-    SynthRng rng(i);
+    DeterministicRandom rng(i);
     absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(input, &rng);
     ASSERT_TRUE(out.ok());
     for (int j = 0; j < 17; ++j) {
@@ -237,7 +237,7 @@ TEST(SynthesizerTest, UnlabelledKeypointsGetAPointNearThePerson) {
   for (const Keypoint& k : input.target) {
     if (k.v > 0) cx += k.x / 11, cy += k.y / 11;
   }
-  SynthRng rng(5);
+  DeterministicRandom rng(5);
   absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(input, &rng);
   ASSERT_TRUE(out.ok());
   for (int j : {0, 1, 2, 3, 4, 15}) {
@@ -259,7 +259,7 @@ TEST(SynthesizerTest, UnlabelledKeypointsGetAPointNearThePerson) {
 
 TEST(SynthesizerTest, BadInputIsAnError) {
   const Synthesizer synthesizer = ReleaseSynthesizer();
-  SynthRng rng(1);
+  DeterministicRandom rng(1);
   SynthesisInput input;
   input.target = StandingPerson(0, 0);
   input.area = 0;
@@ -386,7 +386,7 @@ TEST(SynthesizerTest, CropModeTransformsTheNeighboursAlike) {
   // the scaled area keeps every status's constraint in crop pixels.
   const Synthesizer synthesizer = ReleaseSynthesizer();
   for (int i = 0; i < 100; ++i) {
-    SynthRng rng(i);
+    DeterministicRandom rng(i);
     absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(in_crop, &rng);
     ASSERT_TRUE(out.ok());
     for (int j = 0; j < 17; ++j) ExpectConstraintHolds(in_crop, *out, j);
@@ -398,7 +398,7 @@ TEST(SynthesizerTest, CropModeTransformsTheNeighboursAlike) {
   ASSERT_TRUE(straight.ok());
   const SynthesisInput straight_crop = TransformSynthesisInput(image, straight->image_to_crop);
   for (int i = 0; i < 20; ++i) {
-    SynthRng rng_image(i), rng_crop(i);
+    DeterministicRandom rng_image(i), rng_crop(i);
     absl::StatusOr<SynthesizedPose> in_image = synthesizer.Synthesize(image, &rng_image);
     absl::StatusOr<SynthesizedPose> in_crop_out = synthesizer.Synthesize(straight_crop, &rng_crop);
     ASSERT_TRUE(in_image.ok() && in_crop_out.ok());
