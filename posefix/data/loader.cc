@@ -11,7 +11,7 @@ namespace posefix {
 
 absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(
     const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
-    DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed) {
+    DataOptions options, double overlap_iou, InputPoseSynthesizer synthesizer, uint64_t seed) {
   absl::Status valid = ValidateDataOptions(options, "loader");
   if (!valid.ok()) return valid;
   if (!synthesizer) return absl::InvalidArgumentError("loader: no input-pose synthesizer");
@@ -23,15 +23,18 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(
     }
   }
   return std::unique_ptr<Loader>(new Loader(dataset, std::move(image_root), schema,
-                                            std::move(options), std::move(synthesizer), seed));
+                                            std::move(options), overlap_iou, std::move(synthesizer),
+                                            seed));
 }
 
 Loader::Loader(const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
-               DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed)
+               DataOptions options, double overlap_iou, InputPoseSynthesizer synthesizer,
+               uint64_t seed)
     : dataset_(dataset),
       image_root_(std::move(image_root)),
       schema_(schema),
       options_(std::move(options)),
+      overlap_iou_(overlap_iou),
       synthesizer_(std::move(synthesizer)),
       seed_(seed),
       persons_(TrainablePersons(*dataset)),
@@ -91,7 +94,7 @@ Loader::Slot Loader::Produce(int person, int position, int epoch) const {
       MixSeed({seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(position)});
   slot.sample =
       MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(annotation.image_id),
-                         *schema_, options_, synthesizer_, seed);
+                         *schema_, options_, overlap_iou_, synthesizer_, seed);
   return slot;
 }
 

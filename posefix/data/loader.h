@@ -28,11 +28,13 @@ namespace posefix {
 // thread count.
 class Loader {
  public:
-  // `dataset`, `schema` and `synthesizer` must outlive the loader; `options`
-  // must be resolved and valid. Images are read from image_root/file_name.
+  // `dataset` and `schema` must outlive the loader; `options` must be
+  // resolved and valid. Images are read from image_root/file_name. Persons
+  // whose boxes overlap by `overlap_iou` are each other's neighbours in the
+  // synthesis (ErrorModel.overlap_iou).
   static absl::StatusOr<std::unique_ptr<Loader>> Create(
       const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
-      DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed);
+      DataOptions options, double overlap_iou, InputPoseSynthesizer synthesizer, uint64_t seed);
   ~Loader();
 
   Loader(const Loader&) = delete;
@@ -53,7 +55,7 @@ class Loader {
 
  private:
   Loader(const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
-         DataOptions options, InputPoseSynthesizer synthesizer, uint64_t seed);
+         DataOptions options, double overlap_iou, InputPoseSynthesizer synthesizer, uint64_t seed);
 
   struct Slot {
     bool ready = false;
@@ -70,6 +72,7 @@ class Loader {
   const std::string image_root_;
   const KeypointSchema* schema_;
   const DataOptions options_;
+  const double overlap_iou_;
   const InputPoseSynthesizer synthesizer_;
   const uint64_t seed_;
   std::vector<int> persons_;

@@ -1,5 +1,6 @@
 // Loader throughput: samples per second (JPEG decode, crop, augment,
-// synthesize) for 1, 2, ... worker threads on the fixture images.
+// synthesize with the release's error model) for 1 and 2 worker threads on
+// the fixture images.
 //   bazel run //posefix/data:loader_benchmark
 #include <memory>
 
@@ -20,11 +21,14 @@ void BM_LoaderSamplesPerSecond(benchmark::State& state) {
   }
   DataOptions options;
   options.set_num_threads(static_cast<int>(state.range(0)));
-  InputPoseSynthesizer identity = [](const SynthesisRequest& request) -> absl::StatusOr<Pose> {
-    return *request.target;
-  };
-  auto loader = Loader::Create(&*dataset, "testdata/coco/val2017", &CocoSchema(),
-                               ResolveDataOptions(options), identity, 1);
+  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(ErrorModel(), CocoSchema());
+  if (!synthesizer.ok()) {
+    state.SkipWithError(std::string(synthesizer.status().message()).c_str());
+    return;
+  }
+  auto loader =
+      Loader::Create(&*dataset, "testdata/coco/val2017", &CocoSchema(), ResolveDataOptions(options),
+                     synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), 1);
   if (!loader.ok()) {
     state.SkipWithError(std::string(loader.status().message()).c_str());
     return;

@@ -20,13 +20,12 @@ constexpr char kAnnotations[] = "testdata/coco/annotations/person_keypoints_val2
 // Moves every labelled keypoint by a seeded offset: enough to tell streams
 // apart without depending on posefix/synth.
 InputPoseSynthesizer Shifting(std::atomic<int>* calls = nullptr) {
-  return [calls](const SynthesisRequest& request) -> absl::StatusOr<Pose> {
+  return [calls](const SynthesisInput& input, DeterministicRandom* random) -> absl::StatusOr<Pose> {
     if (calls != nullptr) ++*calls;
-    DeterministicRandom random(request.seed);
-    Pose pose = *request.target;
+    Pose pose = input.target;
     for (Keypoint& keypoint : pose) {
-      keypoint.x += random.Uniform01() * 4 - 2;
-      keypoint.y += random.Uniform01() * 4 - 2;
+      keypoint.x += random->Uniform01() * 4 - 2;
+      keypoint.y += random->Uniform01() * 4 - 2;
     }
     return pose;
   };
@@ -46,7 +45,7 @@ class LoaderTest : public ::testing::Test {
     options.set_num_threads(threads);
     options.set_input_width(96);
     options.set_input_height(128);
-    auto loader = Loader::Create(&dataset_, images, &CocoSchema(), ResolveDataOptions(options),
+    auto loader = Loader::Create(&dataset_, images, &CocoSchema(), ResolveDataOptions(options), 0.1,
                                  Shifting(calls), seed);
     EXPECT_TRUE(loader.ok()) << loader.status();
     return loader.ok() ? *std::move(loader) : nullptr;
@@ -170,7 +169,7 @@ TEST_F(LoaderTest, UnreadableImagesCanBeSkippedAndCounted) {
 
 TEST_F(LoaderTest, WrongKeypointCountIsRejectedAtCreation) {
   auto loader = Loader::Create(&dataset_, kImages, &MpiiSchema(), ResolveDataOptions(DataOptions()),
-                               Shifting(), 1);
+                               0.1, Shifting(), 1);
   ASSERT_FALSE(loader.ok());
   EXPECT_NE(loader.status().message().find("schema 'mpii' has 16"), std::string::npos);
 }

@@ -11,24 +11,6 @@
 #include "posefix/core/keypoint_schema.h"
 
 namespace posefix {
-namespace {
-
-// `box` moved into the crop: its centre transformed, its sides scaled. The
-// rotation is left out so that the box area, from which the synthesis takes
-// its error distances, does not grow with the augmentation's rotation.
-Box TransformBox(const cv::Matx23d& transform, const Box& box) {
-  const double scale = std::hypot(transform(0, 0), transform(0, 1));
-  const cv::Point2d center = Apply(transform, {box.center_x(), box.center_y()});
-  const double width = box.width * scale, height = box.height * scale;
-  return Box{center.x - width / 2, center.y - height / 2, width, height};
-}
-
-Box FlipBox(const Box& box, double width) {
-  return Box{width - 1 - (box.x + box.width), box.y, box.width, box.height};
-}
-
-}  // namespace
-
 DataOptions ResolveDataOptions(DataOptions options) {
   if (options.input_width() == 0) options.set_input_width(192);
   if (options.input_height() == 0) options.set_input_height(256);
@@ -97,15 +79,24 @@ std::vector<int> TrainablePersons(const CocoDataset& dataset) {
   return persons;
 }
 
+InputPoseSynthesizer SynthesizerFunction(const Synthesizer* synthesizer) {
+  return [synthesizer](const SynthesisInput& input,
+                       DeterministicRandom* random) -> absl::StatusOr<Pose> {
+    absl::StatusOr<SynthesizedPose> synthesized = synthesizer->Synthesize(input, random);
+    if (!synthesized.ok()) return synthesized.status();
+    return std::move(synthesized->pose);
+  };
+}
+
 absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const CocoDataset& dataset,
                                                   int person, const std::vector<int>& others,
                                                   const KeypointSchema& schema,
-                                                  const DataOptions& options,
+                                                  const DataOptions& options, double overlap_iou,
                                                   const InputPoseSynthesizer& synthesizer,
                                                   uint64_t seed) {
   const PersonAnnotation& annotation = dataset.annotations[person];
   const cv::Size crop_size(options.input_width(), options.input_height());
-  DeterministicRandom random(MixSeed({seed, 0}));
+  DeterministicRandom random = DeterministicRandom::ForKey({seed, 0});
   TrainingSample sample;
   sample.image_id = annotation.image_id;
   sample.annotation_id = annotation.id;
@@ -122,35 +113,35 @@ absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const Co
   }
   sample.crop = WarpCrop(image, *transform, crop_size);
   sample.target = TransformPose(transform->image_to_crop, annotation.keypoints);
-  Box target_box = TransformBox(transform->image_to_crop, annotation.bbox);
-  std::vector<Pose> neighbours;
-  std::vector<Box> neighbour_boxes;
+
+  std::vector<const PersonAnnotation*> persons;
+  int target = -1;
   for (int other : others) {
-    if (other == person) continue;
-    const PersonAnnotation& neighbour = dataset.annotations[other];
-    if (neighbour.iscrowd || CountLabelled(neighbour.keypoints) == 0) continue;
-    neighbours.push_back(TransformPose(transform->image_to_crop, neighbour.keypoints));
-    neighbour_boxes.push_back(TransformBox(transform->image_to_crop, neighbour.bbox));
+    if (other == person) target = static_cast<int>(persons.size());
+    persons.push_back(&dataset.annotations[other]);
   }
+  if (target < 0) {
+    target = static_cast<int>(persons.size());
+    persons.push_back(&annotation);
+  }
+  SynthesisInput input = TransformSynthesisInput(
+      ImageSynthesisInput(
+          persons, target, overlap_iou,
+          options.synthesis_uses_box_area() ? AreaSource::kBox : AreaSource::kAnnotation),
+      transform->image_to_crop);
   if (sample.augmentation.flip) {
     const std::vector<int> flip = FlipPermutation(schema);
     cv::flip(sample.crop, sample.crop, 1);
     sample.target = FlipPose(sample.target, crop_size.width, flip);
-    target_box = FlipBox(target_box, crop_size.width);
-    for (Pose& pose : neighbours) pose = FlipPose(pose, crop_size.width, flip);
-    for (Box& neighbour_box : neighbour_boxes) {
-      neighbour_box = FlipBox(neighbour_box, crop_size.width);
-    }
+    input = FlipSynthesisInput(input, crop_size.width, flip);
   }
-  SynthesisRequest request;
-  request.target = &sample.target;
-  request.neighbours = &neighbours;
-  request.neighbour_boxes = &neighbour_boxes;
-  request.target_box = target_box;
-  request.seed = MixSeed({seed, 1});
-  absl::StatusOr<Pose> input = synthesizer(request);
-  if (!input.ok()) return input.status();
-  sample.input = *std::move(input);
+  DeterministicRandom synthesis_random = DeterministicRandom::ForKey({seed, 1});
+  absl::StatusOr<Pose> pose = synthesizer(input, &synthesis_random);
+  if (!pose.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "annotation ", annotation.id, ": input-pose synthesis: ", pose.status().message()));
+  }
+  sample.input = *std::move(pose);
   return sample;
 }
 

@@ -11,6 +11,7 @@
 #include "posefix/core/random.h"
 #include "posefix/core/types.h"
 #include "posefix/data/data_options.pb.h"
+#include "posefix/synth/synthesizer.h"
 
 namespace posefix {
 
@@ -29,15 +30,15 @@ struct Augmentation {
 // Draws one augmentation as the release does.
 Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom& random);
 
-// What the input-pose synthesizer sees for one person, all in crop pixels.
-struct SynthesisRequest {
-  const Pose* target = nullptr;                   // ground truth (v = COCO flag)
-  const std::vector<Pose>* neighbours = nullptr;  // the other persons of the image
-  const std::vector<Box>* neighbour_boxes = nullptr;
-  Box target_box;  // the person's box
-  uint64_t seed = 0;
-};
-using InputPoseSynthesizer = std::function<absl::StatusOr<Pose>(const SynthesisRequest&)>;
+// Makes the input pose of one person from its synthesis input (crop
+// pixels) and a random stream. Production code wraps a posefix::Synthesizer
+// (SynthesizerFunction); tests may pass a simpler function.
+using InputPoseSynthesizer =
+    std::function<absl::StatusOr<Pose>(const SynthesisInput&, DeterministicRandom*)>;
+
+// The release's synthesis (posefix/synth); `synthesizer` must outlive the
+// returned function.
+InputPoseSynthesizer SynthesizerFunction(const Synthesizer* synthesizer);
 
 // One training example: a crop of a person, the ground truth and a
 // synthesized input pose in crop pixels.
@@ -52,13 +53,14 @@ struct TrainingSample {
 
 // Cuts the training sample of `dataset.annotations[person]` out of `image`:
 // the box around the ground-truth box (aspect fixed, scaled), augmented,
-// flipped with left/right swapped, and the input pose synthesized with the
-// image's other persons as neighbours. `others` are the positions of those
-// persons in dataset.annotations.
+// flipped with left/right swapped, and the input pose synthesized in the
+// crop with the image's overlapping persons (box IoU >= overlap_iou) as
+// neighbours, transformed the same way. `others` are the positions in
+// dataset.annotations of the persons of the same image.
 absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const CocoDataset& dataset,
                                                   int person, const std::vector<int>& others,
                                                   const KeypointSchema& schema,
-                                                  const DataOptions& options,
+                                                  const DataOptions& options, double overlap_iou,
                                                   const InputPoseSynthesizer& synthesizer,
                                                   uint64_t seed);
 

@@ -13,13 +13,11 @@ namespace {
 
 // A synthesizer that returns the ground truth and records what it saw.
 struct RecordingSynthesizer {
-  std::vector<SynthesisRequest> requests;
-  std::vector<std::vector<Pose>> neighbours;
+  std::vector<SynthesisInput> inputs;
   InputPoseSynthesizer Get() {
-    return [this](const SynthesisRequest& request) -> absl::StatusOr<Pose> {
-      requests.push_back(request);
-      neighbours.push_back(*request.neighbours);
-      return *request.target;
+    return [this](const SynthesisInput& input, DeterministicRandom*) -> absl::StatusOr<Pose> {
+      inputs.push_back(input);
+      return input.target;
     };
   }
 };
@@ -35,6 +33,7 @@ CocoDataset TwoPersons() {
     person.id = 10 + p;
     person.image_id = 1;
     person.bbox = {100.0 + 120 * p, 60, 80, 160};
+    person.area = 0.53 * 80 * 160;
     person.keypoints.assign(17, Keypoint{});
     person.keypoints[5] = {130.0 + 120 * p, 100, 2};
     person.keypoints[6] = {150.0 + 120 * p, 101, 2};
@@ -110,7 +109,7 @@ TEST(TrainingSampleTest, CropAndKeypointsStayAlignedUnderEveryAugmentation) {
   int flipped = 0;
   for (uint64_t seed = 0; seed < 12; ++seed) {
     absl::StatusOr<TrainingSample> sample = MakeTrainingSample(
-        image, dataset, 0, {0, 1}, CocoSchema(), options, synthesizer.Get(), seed);
+        image, dataset, 0, {0, 1}, CocoSchema(), options, 0.1, synthesizer.Get(), seed);
     ASSERT_TRUE(sample.ok()) << sample.status();
     ASSERT_EQ(sample->crop.size(), cv::Size(192, 256));
     // Flipping moves the left shoulder to the right shoulder's slot.
@@ -133,22 +132,69 @@ TEST(TrainingSampleTest, NeighboursAreTransformedLikeTheTarget) {
   DataOptions options = ResolveDataOptions(DataOptions());
   options.set_no_augmentation(true);
   RecordingSynthesizer synthesizer;
-  absl::StatusOr<TrainingSample> sample =
-      MakeTrainingSample(image, dataset, 0, {0, 1}, CocoSchema(), options, synthesizer.Get(), 5);
+  absl::StatusOr<TrainingSample> sample = MakeTrainingSample(
+      image, dataset, 0, {0, 1}, CocoSchema(), options, 0.0, synthesizer.Get(), 5);
   ASSERT_TRUE(sample.ok()) << sample.status();
-  ASSERT_EQ(synthesizer.neighbours.size(), 1u);
-  ASSERT_EQ(synthesizer.neighbours[0].size(), 1u);
-  const Pose& neighbour = synthesizer.neighbours[0][0];
+  ASSERT_EQ(synthesizer.inputs.size(), 1u);
+  const SynthesisInput& input = synthesizer.inputs[0];
+  // The two boxes do not overlap, so the neighbour counts only with IoU 0.
+  ASSERT_EQ(input.neighbours.size(), 1u);
+  const Pose& neighbour = input.neighbours[0];
   ASSERT_EQ(neighbour.size(), 17u);
   // Both persons' shoulders are 120 image pixels apart; the crop scales by
   // 256 / (160 * 1.25).
   const double scale = 256.0 / (160 * 1.25);
   EXPECT_NEAR(neighbour[5].x - sample->target[5].x, 120 * scale, 1e-9);
   EXPECT_NEAR(neighbour[5].y - sample->target[5].y, 0, 1e-9);
-  const SynthesisRequest& request = synthesizer.requests[0];
-  EXPECT_NEAR(request.target_box.area(), 80 * 160 * scale * scale, 1e-6);
-  EXPECT_NEAR(request.target_box.center_x(), 96, 1e-9);
-  EXPECT_NEAR(request.target_box.center_y(), 128, 1e-9);
+  EXPECT_EQ(input.target, sample->target);
+  // The annotation's area, scaled into the crop.
+  EXPECT_NEAR(input.area, dataset.annotations[0].area * scale * scale, 1e-6);
+}
+
+TEST(TrainingSampleTest, OverlapDecidesWhoIsANeighbour) {
+  const CocoDataset dataset = TwoPersons();
+  DataOptions options = ResolveDataOptions(DataOptions());
+  RecordingSynthesizer synthesizer;
+  ASSERT_TRUE(MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(), options, 0.1,
+                                 synthesizer.Get(), 5)
+                  .ok());
+  EXPECT_TRUE(synthesizer.inputs[0].neighbours.empty());
+}
+
+TEST(TrainingSampleTest, RealSynthesisMovesKeypointsWithinTheCrop) {
+  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(ErrorModel(), CocoSchema());
+  ASSERT_TRUE(synthesizer.ok()) << synthesizer.status();
+  const CocoDataset dataset = TwoPersons();
+  const DataOptions options = ResolveDataOptions(DataOptions());
+  const std::vector<int> flip = FlipPermutation(CocoSchema());
+  int moved = 0, placed = 0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    absl::StatusOr<TrainingSample> sample =
+        MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(), options, 0.1,
+                           SynthesizerFunction(&*synthesizer), seed);
+    ASSERT_TRUE(sample.ok()) << sample.status();
+    ASSERT_EQ(sample->input.size(), 17u);
+    const double scale = 256.0 / (160 * 1.25 * sample->augmentation.scale);
+    const double crop_area = dataset.annotations[0].area * scale * scale;
+    for (int j = 0; j < 17; ++j) {
+      const Keypoint& target = sample->target[j];
+      const Keypoint& input = sample->input[j];
+      if (target.v == 0 || input.v == 0) continue;  // unlabelled or dropped
+      ++placed;
+      moved += input.x != target.x || input.y != target.y;
+      // With no neighbour, every status stays within a miss distance of the
+      // joint or of its labelled counterpart.
+      double nearest = std::hypot(input.x - target.x, input.y - target.y);
+      const Keypoint& counterpart = sample->target[flip[j]];
+      if (counterpart.v > 0) {
+        nearest = std::min(nearest, std::hypot(input.x - counterpart.x, input.y - counterpart.y));
+      }
+      EXPECT_LE(nearest, KsDistance(0.1, CocoSchema().sigmas(j), crop_area) + 1e-9)
+          << "seed " << seed << " joint " << j;
+    }
+  }
+  EXPECT_GT(placed, 40);
+  EXPECT_GT(moved, 0);
 }
 
 TEST(TrainingSampleTest, DeterministicForASeed) {
@@ -156,23 +202,24 @@ TEST(TrainingSampleTest, DeterministicForASeed) {
   const cv::Mat image = DotImage(dataset);
   const DataOptions options = ResolveDataOptions(DataOptions());
   RecordingSynthesizer synthesizer;
-  auto a =
-      MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, synthesizer.Get(), 77);
-  auto b =
-      MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, synthesizer.Get(), 77);
+  auto a = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, 0.1,
+                              synthesizer.Get(), 77);
+  auto b = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, 0.1,
+                              synthesizer.Get(), 77);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->target, b->target);
   EXPECT_EQ(cv::norm(a->crop, b->crop, cv::NORM_L1), 0);
-  EXPECT_EQ(synthesizer.requests[0].seed, synthesizer.requests[1].seed);
+  EXPECT_EQ(synthesizer.inputs[0].target, synthesizer.inputs[1].target);
 }
 
 TEST(TrainingSampleTest, SynthesizerErrorsPropagate) {
   const CocoDataset dataset = TwoPersons();
-  InputPoseSynthesizer failing = [](const SynthesisRequest&) -> absl::StatusOr<Pose> {
+  InputPoseSynthesizer failing = [](const SynthesisInput&,
+                                    DeterministicRandom*) -> absl::StatusOr<Pose> {
     return absl::InternalError("no candidate");
   };
   auto sample = MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(),
-                                   ResolveDataOptions(DataOptions()), failing, 1);
+                                   ResolveDataOptions(DataOptions()), 0.1, failing, 1);
   EXPECT_FALSE(sample.ok());
 }
 
