@@ -156,7 +156,32 @@ torch::Tensor PoseFixNetImpl::forward(const torch::Tensor& input) {
               input.sizes());
   TORCH_CHECK(input.size(2) % 32 == 0 && input.size(3) % 32 == 0,
               "network input height and width must be multiples of 32, got ", input.sizes());
-  return final_layer_(deconv_layers_->forward(backbone_(input)));
+  torch::Tensor x = backbone_(input);
+  for (const auto& layer : deconv_layers_->children()) {
+    if (const auto* up = layer->as<torch::nn::ConvTranspose2d>()) {
+      // cuDNN's transposed convolution is fast; the CPU one is not.
+      x = x.is_cuda() ? const_cast<torch::nn::ConvTranspose2dImpl*>(up)->forward(x)
+                      : ConvTranspose4x4Stride2(x, up->weight);
+    } else if (auto* bn = layer->as<torch::nn::BatchNorm2d>()) {
+      x = bn->forward(x);
+    } else {
+      x = torch::relu(x);
+    }
+  }
+  return final_layer_(x);
+}
+
+torch::Tensor ConvTranspose4x4Stride2(const torch::Tensor& x, const torch::Tensor& weight) {
+  const int64_t batch = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
+  // [B, C, H, 1, W, 1] padded to [B, C, H, 2, W, 2]: each input pixel followed
+  // by zeros, then cut to (2H - 1) x (2W - 1).
+  const torch::Tensor interleaved =
+      torch::constant_pad_nd(x.view({batch, channels, height, 1, width, 1}), {0, 1, 0, 0, 0, 1})
+          .view({batch, channels, 2 * height, 2 * width})
+          .narrow(2, 0, 2 * height - 1)
+          .narrow(3, 0, 2 * width - 1);
+  return torch::conv2d(interleaved, weight.flip({2, 3}).transpose(0, 1), /*bias=*/{},
+                       /*stride=*/1, /*padding=*/2);
 }
 
 torch::Device PreferredDevice() {

@@ -92,6 +92,13 @@ class PoseFixNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(PoseFixNet);
 
+// A 4x4, stride-2, padding-1 transposed convolution (no bias) computed as a
+// regular convolution of the zero-interleaved input with the flipped kernel.
+// The same function as torch's conv_transpose2d, about 10x faster on the CPU
+// with Debian's LibTorch, whose transposed convolution has no fast path.
+// weight: [in, out, 4, 4] as ConvTranspose2d stores it.
+torch::Tensor ConvTranspose4x4Stride2(const torch::Tensor& x, const torch::Tensor& weight);
+
 // CUDA when torch sees a GPU, else the CPU.
 torch::Device PreferredDevice();
 

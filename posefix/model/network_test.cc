@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <torch/autograd.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
@@ -96,6 +97,21 @@ TEST_F(NetworkTest, OutputShapesOfEveryVariantAndInputSize) {
       }
     }
   }
+}
+
+TEST_F(NetworkTest, FastTransposedConvolutionEqualsTorchs) {
+  torch::nn::ConvTranspose2d up(
+      torch::nn::ConvTranspose2dOptions(16, 8, 4).stride(2).padding(1).bias(false));
+  const torch::Tensor x = torch::randn({2, 16, 5, 3}, torch::requires_grad());
+  const torch::Tensor expected = up->forward(x);
+  const torch::Tensor actual = ConvTranspose4x4Stride2(x, up->weight);
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  EXPECT_TRUE(torch::allclose(actual, expected, 1e-5, 1e-5));
+  const torch::Tensor grad = torch::randn_like(expected);
+  const auto expected_grads = torch::autograd::grad({expected}, {x, up->weight}, {grad});
+  const auto actual_grads = torch::autograd::grad({actual}, {x, up->weight}, {grad});
+  EXPECT_TRUE(torch::allclose(actual_grads[0], expected_grads[0], 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(actual_grads[1], expected_grads[1], 1e-4, 1e-5));
 }
 
 TEST_F(NetworkTest, RejectsAWrongInput) {
