@@ -1,7 +1,6 @@
 // Draws ground-truth and synthesized poses on real images, each synthesized
 // keypoint coloured by its status (as the paper's Figures 3 and 4):
-//   bazel run //posefix/synth:draw_synthesis -- --out_dir=$PWD/synth_png \
-//       [--gt=FILE --images=DIR] [--seed=N] [--max_images=N]
+//   bazel run //posefix/synth:draw_synthesis -- --out_dir=$PWD/synth_png [--gt=FILE --images=DIR] [--seed=N] [--max_images=N]
 // Ground truth: white skeleton and dots. Each labelled keypoint: a line from
 // its ground truth to its synthesized point, which is a dot in the colour of
 // its status; unlabelled keypoints: grey rings.

@@ -1,7 +1,6 @@
 // Item 6 of the synthesis issue: the error taxonomy of posefix/eval applied to
 // synthesized poses reproduces the ErrorModel's status frequencies.
-//   bazel run //posefix/synth:validate_synthesis -- \
-//       --gt=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+//   bazel run //posefix/synth:validate_synthesis -- --gt=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
 #include <cstdio>
 #include <string>
 #include <vector>
