@@ -1,0 +1,321 @@
+#include "posefix/experiments/experiment_spec.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "posefix/core/file_util.h"
+#include "posefix/core/keypoint_schema.h"
+#include "posefix/core/text_proto.h"
+#include "posefix/model/model_options.h"
+#include "posefix/synth/error_model.h"
+
+namespace posefix {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+constexpr int kMaxBaseDepth = 16;
+
+std::string Stem(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  if (absl::EndsWith(name, ".pbtxt")) name.resize(name.size() - 6);
+  return name;
+}
+
+std::string Folder(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std::string& text,
+                                              std::vector<std::string>* chain) {
+  if (std::find(chain->begin(), chain->end(), path) != chain->end()) {
+    return FieldError(path, "base",
+                      absl::StrCat("cycle: ", absl::StrJoin(*chain, " -> "), " -> ", path));
+  }
+  if (chain->size() >= kMaxBaseDepth) {
+    return FieldError(path, "base", "bases nested too deep");
+  }
+  chain->push_back(path);
+  ExperimentSpec override_spec;
+  if (absl::Status s = ParseTextProto(path, text, &override_spec); !s.ok()) return s;
+  if (override_spec.base().empty()) {
+    if (override_spec.clear_fields_size() > 0) {
+      return FieldError(path, "clear_fields", "needs a base to clear fields in");
+    }
+    return override_spec;
+  }
+  const std::string base_path = ResolveRelativeTo(path, override_spec.base());
+  absl::StatusOr<std::string> base_text = ReadFileToString(base_path);
+  if (!base_text.ok()) {
+    return FieldError(path, "base", std::string(base_text.status().message()));
+  }
+  absl::StatusOr<ExperimentSpec> merged = ParseWithBases(base_path, *base_text, chain);
+  if (!merged.ok()) return merged.status();
+  for (int i = 0; i < override_spec.clear_fields_size(); ++i) {
+    if (absl::Status s = ClearFieldPath(override_spec.clear_fields(i), &*merged); !s.ok()) {
+      return FieldError(path, absl::StrCat("clear_fields[", i, "]"), s.message());
+    }
+  }
+  merged->clear_name();
+  merged->MergeFrom(override_spec);
+  return merged;
+}
+
+bool IsValidName(absl::string_view name) {
+  if (name.empty() || name[0] == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+bool IsValidDevice(absl::string_view device) {
+  if (device.empty() || device == "auto" || device == "cpu" || device == "cuda") return true;
+  if (!absl::StartsWith(device, "cuda:") || device.size() == 5) return false;
+  return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool RefinesOnly(const ExperimentSpec& spec) {
+  return !spec.checkpoint().empty() || !spec.checkpoint_from_spec().empty();
+}
+
+}  // namespace
+
+std::string ResolveRelativeTo(const std::string& spec_path, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const std::string folder = Folder(spec_path);
+  return folder.empty() ? path : absl::StrCat(folder, "/", path);
+}
+
+absl::StatusOr<ExperimentSpec> ParseExperimentSpec(const std::string& path,
+                                                   const std::string& text) {
+  std::vector<std::string> chain;
+  absl::StatusOr<ExperimentSpec> spec = ParseWithBases(path, text, &chain);
+  if (!spec.ok()) return spec.status();
+  // The name is never inherited (ParseWithBases clears the base's), and what
+  // only describes how the file was written is not part of the run.
+  if (spec->name().empty()) spec->set_name(Stem(path));
+  spec->clear_base();
+  spec->clear_clear_fields();
+  return spec;
+}
+
+absl::StatusOr<ExperimentSpec> LoadExperimentSpec(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  return ParseExperimentSpec(path, *text);
+}
+
+absl::Status ClearFieldPath(absl::string_view path, Message* message) {
+  std::vector<std::string> parts = absl::StrSplit(path, '.');
+  Message* current = message;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const FieldDescriptor* field = current->GetDescriptor()->FindFieldByName(parts[i]);
+    if (field == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", path,
+                                                     "\": ", current->GetDescriptor()->full_name(),
+                                                     " has no field \"", parts[i], "\""));
+    }
+    const google::protobuf::Reflection* reflection = current->GetReflection();
+    if (i + 1 == parts.size()) {
+      reflection->ClearField(current, field);
+      return absl::OkStatus();
+    }
+    if (field->is_repeated() || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", path, "\": \"", parts[i], "\" is not a singular message field"));
+    }
+    current = reflection->MutableMessage(current, field);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_view source) {
+  if (!IsValidName(spec.name())) {
+    return FieldError(
+        source, "name",
+        absl::StrCat("must be letters, digits, '_', '-', '.', got \"", spec.name(), "\""));
+  }
+  const std::string model_source = absl::StrCat(source, ": model");
+  absl::StatusOr<ResolvedModelOptions> model = ResolveModelOptions(spec.model(), model_source);
+  if (!model.ok()) return model.status();
+
+  const DataOptions& data = spec.data();
+  if (data.input_height() != 0 && data.input_height() != model->input_height) {
+    return FieldError(source, "data.input_height",
+                      absl::StrCat("must be unset or equal model.input_height (",
+                                   model->input_height, "), got ", data.input_height()));
+  }
+  if (data.input_width() != 0 && data.input_width() != model->input_width) {
+    return FieldError(source, "data.input_width",
+                      absl::StrCat("must be unset or equal model.input_width (", model->input_width,
+                                   "), got ", data.input_width()));
+  }
+  if (data.num_threads() < 0) {
+    return FieldError(source, "data.num_threads", "must be >= 0 (0 for the default)");
+  }
+
+  const std::string schema_name =
+      spec.dataset().schema().empty() ? "coco" : spec.dataset().schema();
+  absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(schema_name);
+  if (builtin.ok()) {
+    if ((*builtin)->keypoint_names_size() != model->num_keypoints) {
+      return FieldError(
+          source, "model.num_keypoints",
+          absl::StrCat("the schema \"", schema_name, "\" has ", (*builtin)->keypoint_names_size(),
+                       " keypoints, the model ", model->num_keypoints));
+    }
+    absl::StatusOr<ErrorModel> error_model =
+        CompleteErrorModel(spec.error_model(), **builtin, absl::StrCat(source, ": error_model"));
+    if (!error_model.ok()) return error_model.status();
+  }
+
+  const DatasetSpec& dataset = spec.dataset();
+  if (!RefinesOnly(spec)) {
+    if (dataset.train_annotations().empty()) {
+      return FieldError(source, "dataset.train_annotations",
+                        "required unless checkpoint or checkpoint_from_spec is set");
+    }
+    if (dataset.train_images().empty()) {
+      return FieldError(source, "dataset.train_images",
+                        "required unless checkpoint or checkpoint_from_spec is set");
+    }
+  }
+  if (dataset.eval_annotations().empty()) {
+    return FieldError(source, "dataset.eval_annotations", "required");
+  }
+  if (dataset.eval_images().empty()) {
+    return FieldError(source, "dataset.eval_images", "required");
+  }
+  if (dataset.input_results().empty()) {
+    return FieldError(source, "dataset.input_results",
+                      "required: the input poses to refine (a COCO keypoint results file)");
+  }
+  if (!spec.checkpoint().empty() && !spec.checkpoint_from_spec().empty()) {
+    return FieldError(source, "checkpoint_from_spec",
+                      "set either checkpoint or checkpoint_from_spec");
+  }
+  if (!spec.estimator_checkpoint().empty() && !spec.estimator_from_spec().empty()) {
+    return FieldError(source, "estimator_from_spec",
+                      "set either estimator_checkpoint or estimator_from_spec");
+  }
+  if (!spec.init_weights().empty() && RefinesOnly(spec)) {
+    return FieldError(source, "init_weights", "a run that only refines does not train");
+  }
+
+  const EvaluationSpec& evaluation = spec.evaluation();
+  if (evaluation.batch_size() < 0) {
+    return FieldError(source, "evaluation.batch_size", "must be >= 0 (0 for 32)");
+  }
+  if (evaluation.num_threads() < 0) {
+    return FieldError(source, "evaluation.num_threads", "must be >= 0 (0 for 2)");
+  }
+  if (!std::isfinite(evaluation.oks_nms_threshold()) || evaluation.oks_nms_threshold() < 0 ||
+      evaluation.oks_nms_threshold() > 1) {
+    return FieldError(source, "evaluation.oks_nms_threshold", "must lie in [0, 1] (0 for 0.9)");
+  }
+  const TrainingOptions& training = spec.training();
+  if (!IsValidDevice(training.device())) {
+    return FieldError(
+        source, "training.device",
+        absl::StrCat("must be auto, cpu, cuda or cuda:N, got \"", training.device(), "\""));
+  }
+  if (!TrainingMode_IsValid(training.mode())) {
+    return FieldError(source, "training.mode", absl::StrCat("unknown value ", training.mode()));
+  }
+  const bool has_estimator =
+      !spec.estimator_checkpoint().empty() || !spec.estimator_from_spec().empty();
+  if (training.mode() == E2E_REFINE) {
+    if (!has_estimator && !RefinesOnly(spec)) {
+      return FieldError(source, "estimator_from_spec",
+                        "E2E_REFINE needs estimator_checkpoint or estimator_from_spec");
+    }
+  } else if (has_estimator) {
+    return FieldError(
+        source,
+        spec.estimator_checkpoint().empty() ? "estimator_from_spec" : "estimator_checkpoint",
+        "only for training.mode E2E_REFINE");
+  }
+  if (training.mode() == ESTIMATOR && model->has_pose_input() &&
+      spec.model().input_encoding() != POSE_INPUT_ENCODING_UNSPECIFIED) {
+    return FieldError(source, "model.input_encoding",
+                      "training.mode ESTIMATOR has no pose input: POSE_INPUT_NONE or unset");
+  }
+  if (training.mode() != ESTIMATOR && !model->has_pose_input()) {
+    return FieldError(source, "model.input_encoding",
+                      "POSE_INPUT_NONE is the estimator: set training.mode ESTIMATOR");
+  }
+  if (training.epochs() < 0) return FieldError(source, "training.epochs", "must be >= 0");
+  if (training.batch_size() < 0) return FieldError(source, "training.batch_size", "must be >= 0");
+  if (training.max_steps_per_epoch() < 0) {
+    return FieldError(source, "training.max_steps_per_epoch", "must be >= 0");
+  }
+  if (!std::isfinite(training.learning_rate()) || training.learning_rate() < 0) {
+    return FieldError(source, "training.learning_rate", "must be finite and >= 0 (0 for 5e-4)");
+  }
+  for (int i = 1; i < training.lr_milestones_size(); ++i) {
+    if (training.lr_milestones(i) <= training.lr_milestones(i - 1)) {
+      return FieldError(source, absl::StrCat("training.lr_milestones[", i, "]"), "must increase");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string ExperimentVariantName(const ExperimentSpec& spec) {
+  if (spec.training().mode() == E2E_REFINE) return "E2E-refine";
+  if (spec.training().mode() == ESTIMATOR) return "IntegralPose";
+  absl::StatusOr<ResolvedModelOptions> model = ResolveModelOptions(spec.model());
+  if (!model.ok()) return "invalid";
+  return VariantName(*model);
+}
+
+std::string SpecHash(const ExperimentSpec& spec) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    spec.SerializeToCodedStream(&coded);
+  }
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return absl::StrFormat("%016x", hash);
+}
+
+std::string RunId(const ExperimentSpec& spec) {
+  return absl::StrCat(spec.name(), "-", SpecHash(spec).substr(0, 8));
+}
+
+absl::StatusOr<std::vector<std::string>> ListSpecFiles(const std::string& folder) {
+  DIR* dir = opendir(folder.c_str());
+  if (dir == nullptr) return absl::NotFoundError(absl::StrCat(folder, ": cannot open folder"));
+  std::vector<std::string> files;
+  while (dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (absl::EndsWith(name, ".pbtxt") && !absl::EndsWith(name, "_base.pbtxt")) {
+      files.push_back(absl::StrCat(folder, "/", name));
+    }
+  }
+  closedir(dir);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace posefix

@@ -1,0 +1,201 @@
+#include "posefix/experiments/experiment_spec.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "posefix/core/file_util.h"
+
+namespace posefix {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string SpecsDir() { return "posefix/experiments/specs"; }
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+std::string WriteSpec(const std::string& name, const std::string& text) {
+  const std::string path = TempDir() + "/" + name;
+  EXPECT_TRUE(WriteFileAtomically(path, text).ok());
+  return path;
+}
+
+constexpr char kBase[] = R"pb(
+  description: "base"
+  model { resnet_depth: 18 input_height: 96 input_width: 64 }
+  training {
+    epochs: 3
+    lr_milestones: [ 1, 2 ]
+    device: "cpu"
+  }
+  dataset {
+    train_annotations: "train.json"
+    train_images: "images"
+    eval_annotations: "eval.json"
+    eval_images: "images"
+    input_results: "input.json"
+  }
+  seed: 7
+)pb";
+
+class SuiteTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SuiteTest, EverySpecParsesAndValidates) {
+  absl::StatusOr<std::vector<std::string>> files = ListSpecFiles(SpecsDir() + "/" + GetParam());
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_GE(files->size(), 7u);
+  for (const std::string& file : *files) {
+    absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(file);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_TRUE(ValidateExperimentSpec(*spec, file).ok()) << ValidateExperimentSpec(*spec, file);
+    EXPECT_TRUE(spec->base().empty());
+    EXPECT_FALSE(spec->description().empty()) << file << ": the base's description is inherited";
+  }
+}
+
+TEST_P(SuiteTest, HasEveryAblationOfTable1AndFigure6) {
+  std::set<std::string> variants;
+  for (const std::string name :
+       {"c2f", "f2f", "c2c", "c2f_lh", "c2f_lc", "e2e_refine", "integral_pose"}) {
+    const std::string path = SpecsDir() + "/" + GetParam() + "/" + name + ".pbtxt";
+    absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(spec->name(), name);
+    variants.insert(ExperimentVariantName(*spec));
+  }
+  EXPECT_EQ(variants, (std::set<std::string>{"C2F", "F2F", "C2C", "C2F-L_H", "C2F-L_C",
+                                             "E2E-refine", "IntegralPose"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Specs, SuiteTest, ::testing::Values("smoke", "quickstart", "paper"));
+
+TEST(ExperimentSpecTest, PaperScaleIsThePapers) {
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(SpecsDir() + "/paper/c2f.pbtxt");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->model().resnet_depth(), 50);
+  EXPECT_EQ(spec->model().input_height(), 256);
+  EXPECT_EQ(spec->model().input_width(), 192);
+  EXPECT_EQ(spec->training().epochs(), 140);
+  EXPECT_DOUBLE_EQ(spec->training().learning_rate(), 5e-4);
+  EXPECT_THAT(spec->training().lr_milestones(), ::testing::ElementsAre(90, 120));
+}
+
+TEST(ExperimentSpecTest, OverrideMergesOverBase) {
+  WriteSpec("merge_base.pbtxt", kBase);
+  const std::string path = WriteSpec("merge.pbtxt", R"pb(
+    base: "merge_base.pbtxt"
+    model { input_encoding: POSE_INPUT_FINE }
+    training { lr_milestones: 3 }
+  )pb");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->name(), "merge");
+  EXPECT_EQ(spec->description(), "base");
+  EXPECT_EQ(spec->model().resnet_depth(), 18);
+  EXPECT_EQ(spec->model().input_encoding(), POSE_INPUT_FINE);
+  EXPECT_EQ(spec->seed(), 7u);
+  // Repeated fields append.
+  EXPECT_THAT(spec->training().lr_milestones(), ::testing::ElementsAre(1, 2, 3));
+  EXPECT_TRUE(spec->base().empty());
+  EXPECT_TRUE(ValidateExperimentSpec(*spec, path).ok());
+}
+
+TEST(ExperimentSpecTest, ClearFieldsReplacesRepeatedAndResetsScalars) {
+  WriteSpec("clear_base.pbtxt", kBase);
+  const std::string path = WriteSpec("clear.pbtxt", R"pb(
+    base: "clear_base.pbtxt"
+    clear_fields: [ "training.lr_milestones", "seed", "model" ]
+    training { lr_milestones: 2 }
+  )pb");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_THAT(spec->training().lr_milestones(), ::testing::ElementsAre(2));
+  EXPECT_EQ(spec->seed(), 0u);
+  EXPECT_FALSE(spec->has_model());
+  EXPECT_TRUE(spec->clear_fields().empty());
+}
+
+TEST(ExperimentSpecTest, ClearingAnUnknownFieldNamesIt) {
+  WriteSpec("badclear_base.pbtxt", kBase);
+  const std::string path = WriteSpec("badclear.pbtxt", R"pb(
+    base: "badclear_base.pbtxt"
+    clear_fields: "model.depth"
+  )pb");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+  EXPECT_THAT(spec.status().message(), HasSubstr("badclear.pbtxt: clear_fields[0]"));
+  EXPECT_THAT(spec.status().message(), HasSubstr("no field \"depth\""));
+}
+
+TEST(ExperimentSpecTest, UnknownFieldNamesLineAndColumn) {
+  const std::string path = WriteSpec("unknown.pbtxt", "seed: 1\nmodel { depth: 18 }\n");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+  EXPECT_THAT(spec.status().message(), HasSubstr("unknown.pbtxt"));
+  EXPECT_THAT(spec.status().message(), HasSubstr("line 2:"));
+  EXPECT_THAT(spec.status().message(), HasSubstr("depth"));
+}
+
+TEST(ExperimentSpecTest, MissingBaseAndCyclesAreErrors) {
+  const std::string missing = WriteSpec("missing.pbtxt", "base: \"nowhere.pbtxt\"\n");
+  EXPECT_THAT(LoadExperimentSpec(missing).status().message(), HasSubstr("missing.pbtxt: base: "));
+  WriteSpec("cycle_a.pbtxt", "base: \"cycle_b.pbtxt\"\n");
+  const std::string b = WriteSpec("cycle_b.pbtxt", "base: \"cycle_a.pbtxt\"\n");
+  EXPECT_THAT(LoadExperimentSpec(b).status().message(), HasSubstr("cycle"));
+}
+
+absl::Status ValidateWith(const std::string& override_text) {
+  ExperimentSpec spec;
+  WriteSpec("v_base.pbtxt", kBase);
+  const std::string path =
+      WriteSpec("v.pbtxt", std::string("base: \"v_base.pbtxt\"\n") + override_text);
+  absl::StatusOr<ExperimentSpec> loaded = LoadExperimentSpec(path);
+  if (!loaded.ok()) return loaded.status();
+  return ValidateExperimentSpec(*loaded, "v.pbtxt");
+}
+
+TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
+  EXPECT_TRUE(ValidateWith("").ok());
+  EXPECT_THAT(ValidateWith("model { resnet_depth: 19 }").message(),
+              HasSubstr("v.pbtxt: model: resnet_depth"));
+  EXPECT_THAT(ValidateWith("model { input_height: 100 }").message(), HasSubstr("input_height"));
+  EXPECT_THAT(ValidateWith("data { input_width: 32 }").message(),
+              HasSubstr("v.pbtxt: data.input_width"));
+  EXPECT_THAT(ValidateWith("training { device: \"gpu\" }").message(),
+              HasSubstr("v.pbtxt: training.device"));
+  EXPECT_THAT(ValidateWith("training { lr_milestones: 0 }").message(),
+              HasSubstr("training.lr_milestones[2]"));
+  EXPECT_THAT(ValidateWith("training { mode: E2E_REFINE }").message(),
+              HasSubstr("estimator_from_spec"));
+  EXPECT_THAT(ValidateWith("estimator_checkpoint: \"e.pt\"").message(),
+              HasSubstr("v.pbtxt: estimator_checkpoint: only for training.mode E2E_REFINE"));
+  EXPECT_THAT(ValidateWith("model { input_encoding: POSE_INPUT_NONE }").message(),
+              HasSubstr("model.input_encoding"));
+  EXPECT_THAT(ValidateWith("clear_fields: \"dataset.input_results\"").message(),
+              HasSubstr("dataset.input_results: required"));
+  EXPECT_THAT(ValidateWith("name: \"a b\"").message(), HasSubstr("v.pbtxt: name"));
+  EXPECT_THAT(ValidateWith("evaluation { oks_nms_threshold: 2 }").message(),
+              HasSubstr("evaluation.oks_nms_threshold"));
+  EXPECT_THAT(ValidateWith("error_model { good_ks: 2 }").message(), HasSubstr("error_model"));
+  // A refine-only run needs no training data.
+  EXPECT_TRUE(ValidateWith("checkpoint: \"c.pt\" clear_fields: \"dataset.train_images\"").ok());
+}
+
+TEST(ExperimentSpecTest, RunIdDependsOnTheWholeSpec) {
+  WriteSpec("id_base.pbtxt", kBase);
+  absl::StatusOr<ExperimentSpec> a =
+      LoadExperimentSpec(WriteSpec("id.pbtxt", "base: \"id_base.pbtxt\"\n"));
+  ASSERT_TRUE(a.ok());
+  ExperimentSpec b = *a;
+  b.set_seed(8);
+  EXPECT_EQ(RunId(*a), RunId(*a));
+  EXPECT_NE(RunId(*a), RunId(b));
+  EXPECT_EQ(RunId(*a).substr(0, 3), "id-");
+  EXPECT_EQ(RunId(*a).size(), 3u + 8u);
+}
+
+}  // namespace
+}  // namespace posefix
