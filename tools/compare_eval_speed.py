@@ -126,6 +126,7 @@ def main():
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--false_positives", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json_out", help="also write the table as JSON to this file")
     parser.add_argument("--run", choices=["pycocotools", "faster"], help=argparse.SUPPRESS)
     parser.add_argument("--dt", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -178,6 +179,14 @@ def main():
     print("speed-up of posefix over faster-coco-eval (whole process): %.1fx" % (
         rows[1][2] / ours[2]))
     print("stats: %s" % " ".join("%.6f" % v for v in reference))
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"detections": num_results, "images": num_images,
+                       "evaluators": [{"name": name, "evaluate_accumulate_s": evaluate_s,
+                                       "whole_process_s": wall_s, "peak_rss_mib": rss_mib,
+                                       "stats": stats, "identical_to_pycocotools": stats == reference}
+                                      for name, evaluate_s, wall_s, rss_mib, stats in rows]},
+                      f, indent=1)
     return 0 if ok else 1
 
 
