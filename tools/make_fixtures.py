@@ -47,6 +47,15 @@ def main():
     with open(os.path.join(args.out, "results/movenet_thunder_topdown_APH56dets_fixture_results.json"), "w") as f:
         json.dump([r for r in thunder if r["image_id"] in keep_ids], f)
 
+    other = os.path.join(args.out, "other")
+    os.makedirs(other, exist_ok=True)
+    for name in ["crowdpose/test_crowdpose.json", "posetrack18/annotations/test_posetrack18_val.json",
+                 "ochuman/test_ochuman.json"]:
+        shutil.copyfile(os.path.join(args.shared, "other", name),
+                        os.path.join(other, os.path.basename(name)))
+    shutil.copyfile(os.path.join(args.shared, "other/LICENSE.mmpose-test-data"),
+                    os.path.join(other, "LICENSE"))
+
     golden = os.path.join(args.out, "golden")
     if os.path.exists(golden):
         shutil.rmtree(golden)

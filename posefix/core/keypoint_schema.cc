@@ -45,7 +45,7 @@ constexpr char kCrowdPoseSchema[] = R"pb(
   keypoint_names: [ "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
                     "left_wrist", "right_wrist", "left_hip", "right_hip",
                     "left_knee", "right_knee", "left_ankle", "right_ankle",
-                    "top_head", "neck" ]
+                    "head", "neck" ]
   sigmas: [ .079, .079, .072, .072, .062, .062, .107, .107, .087, .087, .089, .089,
             .079, .079 ]
   flip_pairs { left: 0 right: 1 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "posefix/core/coco_io.h"
 
 namespace posefix {
 namespace {
@@ -118,6 +119,40 @@ TEST(KeypointSchemaTest, LoadRejectsUnknownFieldsWithFileAndLine) {
   EXPECT_NE(schema.status().message().find("bad.pbtxt"), std::string::npos);
   EXPECT_NE(schema.status().message().find("line 2"), std::string::npos);
   EXPECT_NE(schema.status().message().find("keypoint_nmes"), std::string::npos);
+}
+
+// Each schema reads its dataset's real annotation file: same keypoint names
+// in the same order, and every annotation has the schema's keypoint count.
+TEST(KeypointSchemaTest, SchemasReadTheirDatasetsFiles) {
+  const std::vector<std::pair<std::string, const KeypointSchema*>> cases = {
+      {"testdata/other/test_crowdpose.json", &CrowdPoseSchema()},
+      {"testdata/other/test_posetrack18_val.json", &PoseTrackSchema()},
+      {"testdata/other/test_ochuman.json", &CocoSchema()},
+  };
+  for (const auto& [path, schema] : cases) {
+    CocoReadOptions options;
+    options.num_keypoints = schema->keypoint_names_size();
+    absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(path, options);
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    ASSERT_EQ(dataset->categories.size(), 1u) << path;
+    const std::vector<std::string> names(schema->keypoint_names().begin(),
+                                         schema->keypoint_names().end());
+    EXPECT_EQ(dataset->categories[0].keypoints, names) << path;
+    ASSERT_FALSE(dataset->annotations.empty()) << path;
+    for (const PersonAnnotation& annotation : dataset->annotations) {
+      EXPECT_EQ(static_cast<int>(annotation.keypoints.size()), schema->keypoint_names_size());
+    }
+  }
+}
+
+TEST(KeypointSchemaTest, PoseTrackNeverLabelsItsIgnoredKeypoints) {
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset("testdata/other/test_posetrack18_val.json");
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  for (const PersonAnnotation& annotation : dataset->annotations) {
+    for (int ignored : PoseTrackSchema().ignored_keypoints()) {
+      EXPECT_EQ(annotation.keypoints[ignored].v, 0) << "annotation " << annotation.id;
+    }
+  }
 }
 
 }  // namespace
