@@ -74,6 +74,9 @@ struct TrainingResult {
   std::vector<EpochRecord> curve;
   // Path of the last checkpoint (a Refiner loads it: Refiner::FromCheckpoint).
   std::string final_checkpoint;
+  // E2E_REFINE: the fine-tuned estimator written beside final_checkpoint
+  // (the refinement net); empty otherwise.
+  std::string final_estimator_checkpoint;
   // The device trained on, e.g. "cpu" or "cuda:0".
   std::string device;
   // Training seconds over all runs of this checkpoint_dir.
