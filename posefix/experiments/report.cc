@@ -119,7 +119,7 @@ std::string RunsSection(const std::vector<RunMetrics>& runs) {
   std::string md = "## Runs\n\n";
   md += MarkdownRow({"Run", "Variant", "Input", "Epochs", "Train s", "Refine s", "Eval s", "Device",
                      "Seed", "Revision"});
-  md += MarkdownRule(3, 7);
+  md += "|---|---|---|---:|---:|---:|---:|---|---:|---|\n";
   for (const RunMetrics& run : runs) {
     const int epochs = run.training_curve().empty()
                            ? 0
@@ -140,7 +140,7 @@ std::string Table1Section(const std::vector<const RunMetrics*>& runs) {
   md += MarkdownRow({"Method", "Input", "Input AP", "AP", "Δ AP"});
   md += MarkdownRule(2, 3);
   for (const RunMetrics* run : runs) {
-    md += MarkdownRow({VariantLabel(*run), InputLabel(*run), Percent(run->before().stats().ap()),
+    md += MarkdownRow({Table1Label(*run), InputLabel(*run), Percent(run->before().stats().ap()),
                        Percent(run->after().stats().ap()),
                        Delta(run->before().stats().ap(), run->after().stats().ap())});
   }
@@ -278,6 +278,13 @@ std::string VariantLabel(const RunMetrics& run) {
   return run.variant();
 }
 
+std::string Table1Label(const RunMetrics& run) {
+  if (!run.spec().report().label().empty()) return run.spec().report().label();
+  if (run.variant() == "E2E-refine" || run.variant() == "IntegralPose") return run.variant();
+  // Every model-agnostic variant is a PoseFix trained on synthesized poses.
+  return absl::StrCat("MA-refine (", run.variant(), ")");
+}
+
 std::string InputLabel(const RunMetrics& run) {
   if (!run.input_label().empty()) return run.input_label();
   return run.name();
@@ -332,8 +339,9 @@ std::map<std::string, std::string> ReportCsvFiles(const std::vector<RunMetrics>&
            {"table1.csv", &ReportSpec::table1}, {"figure6.csv", &ReportSpec::figure6}}) {
     std::string csv = CsvRow(ap_header);
     for (const RunMetrics* run : RunsFor(runs, flag)) {
-      csv += CsvRow({run->run_id(), VariantLabel(*run), InputLabel(*run),
-                     Number(run->before().stats().ap()), Number(run->after().stats().ap()),
+      csv += CsvRow({run->run_id(), file == "table1.csv" ? Table1Label(*run) : VariantLabel(*run),
+                     InputLabel(*run), Number(run->before().stats().ap()),
+                     Number(run->after().stats().ap()),
                      Number(run->after().stats().ap() - run->before().stats().ap())});
     }
     files[file] = csv;

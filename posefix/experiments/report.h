@@ -30,6 +30,9 @@ extern const char* const kErrorTypeNames[5];
 // The label of a run in Table 1 and Figure 6 (report.label or the variant),
 // and in Table 2 (report.label or the input label).
 std::string VariantLabel(const RunMetrics& run);
+// Table 1's label: report.label, or "E2E-refine", "IntegralPose",
+// "MA-refine (C2F)".
+std::string Table1Label(const RunMetrics& run);
 std::string InputLabel(const RunMetrics& run);
 
 // The runs a table or figure shows, in report order.
