@@ -1,0 +1,72 @@
+#!/bin/bash
+# End to end: a tiny run (1 epoch of 2 steps, ResNet-18 96x64) of the smoke
+# C2F spec through the runner binary, then its resumption, the refusal to
+# overwrite another spec's run, bad specs, and the report of the run.
+# Usage: run_cli_test.sh RUN REPORT SPEC
+set -u
+RUN="$1"
+REPORT="$2"
+SPEC="$3"
+OUT="${TEST_TMPDIR}/runs"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \
+  > "${TEST_TMPDIR}/run.out" 2> "${TEST_TMPDIR}/run.err" \
+  || { cat "${TEST_TMPDIR}/run.err"; fail "the run failed"; }
+RUN_DIR="$(ls -d "$OUT"/c2f-*)"
+[ -d "$RUN_DIR" ] || fail "no run directory"
+for f in spec.pbtxt metrics.pbtxt metrics.pb refined_results.json checkpoints/training_state.pbtxt; do
+  [ -s "$RUN_DIR/$f" ] || fail "missing $f"
+done
+ls "$RUN_DIR"/checkpoints/epoch_*.pt > /dev/null || fail "no checkpoint"
+grep -q "^c2f-.*	c2f	C2F	finished	" "$OUT/index.tsv" || { cat "$OUT/index.tsv"; fail "index.tsv"; }
+grep -q 'source_revision: "test"' "$RUN_DIR/metrics.pbtxt" || fail "source revision"
+grep -q "oks_before" "$RUN_DIR/metrics.pbtxt" || fail "no OKS pairs"
+grep -q "training_curve" "$RUN_DIR/metrics.pbtxt" || fail "no training curve"
+ls "$OUT"/*/*.tmp.* 2> /dev/null && fail "temporary files left"
+
+# Running it again finds the finished run.
+"$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \
+  > /dev/null 2> "${TEST_TMPDIR}/again.err" || fail "the second run failed"
+grep -q "finished earlier; skipped" "${TEST_TMPDIR}/again.err" || fail "not skipped"
+
+# An interrupted run (metrics missing) resumes: training is complete, the
+# refinement and the evaluation run again.
+rm "$RUN_DIR/metrics.pb" "$RUN_DIR/metrics.pbtxt"
+"$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \
+  > /dev/null 2> "${TEST_TMPDIR}/resume.err" || { cat "${TEST_TMPDIR}/resume.err"; fail "resume"; }
+grep -q "resuming" "${TEST_TMPDIR}/resume.err" || fail "did not resume"
+[ -s "$RUN_DIR/metrics.pb" ] || fail "resume wrote no metrics"
+
+# A directory holding another spec is never overwritten.
+cp "$RUN_DIR/spec.pbtxt" "${TEST_TMPDIR}/spec.saved"
+echo 'seed: 99' >> "$RUN_DIR/spec.pbtxt"
+if "$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. 2> "${TEST_TMPDIR}/clash.err"; then
+  fail "overwrote another spec's run"
+fi
+grep -q "not overwriting" "${TEST_TMPDIR}/clash.err" || fail "clash message"
+cp "${TEST_TMPDIR}/spec.saved" "$RUN_DIR/spec.pbtxt"
+
+# Bad specs: unknown field (line:col), invalid value (field named), missing
+# input file; nothing is created.
+BAD="${TEST_TMPDIR}/bad"
+mkdir -p "$BAD"
+printf 'base: "%s"\nmodel { depth: 3 }\n' "$(cd "$(dirname "$SPEC")" && pwd)/smoke_base.pbtxt" > "$BAD/unknown.pbtxt"
+printf 'base: "%s"\nmodel { resnet_depth: 3 }\n' "$(cd "$(dirname "$SPEC")" && pwd)/smoke_base.pbtxt" > "$BAD/invalid.pbtxt"
+printf 'base: "%s"\ndataset { input_results: "nowhere.json" }\n' "$(cd "$(dirname "$SPEC")" && pwd)/smoke_base.pbtxt" > "$BAD/missing.pbtxt"
+"$RUN" --spec="$BAD/unknown.pbtxt" --out_dir="$BAD/out" --data_root=. 2> "$BAD/e1" && fail "unknown field accepted"
+grep -q "unknown.pbtxt: posefix.ExperimentSpec: line 2:" "$BAD/e1" || { cat "$BAD/e1"; fail "unknown field message"; }
+"$RUN" --spec="$BAD/invalid.pbtxt" --out_dir="$BAD/out" --data_root=. 2> "$BAD/e2" && fail "invalid value accepted"
+grep -q "invalid.pbtxt: model: resnet_depth" "$BAD/e2" || { cat "$BAD/e2"; fail "invalid value message"; }
+"$RUN" --spec="$BAD/missing.pbtxt" --out_dir="$BAD/out" --data_root=. 2> "$BAD/e3" && fail "missing file accepted"
+grep -q "missing.pbtxt: dataset.input_results: ./nowhere.json" "$BAD/e3" || { cat "$BAD/e3"; fail "missing file message"; }
+[ -e "$BAD/out" ] && fail "a bad spec created output"
+
+# The report of the run.
+"$REPORT" --runs="$OUT" --out="${TEST_TMPDIR}/report" > "${TEST_TMPDIR}/report.md" \
+  || fail "report failed"
+grep -q "## Table 1" "${TEST_TMPDIR}/report.md" || fail "no Table 1"
+for f in report.md table1.csv table2.csv figure6.png figure7_c2f.png figure8_c2f.png; do
+  [ -s "${TEST_TMPDIR}/report/$f" ] || fail "report misses $f"
+done
+echo PASS

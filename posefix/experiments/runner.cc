@@ -1,0 +1,456 @@
+#include "posefix/experiments/runner.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "opencv2/imgcodecs.hpp"
+#include "posefix/core/coco_io.h"
+#include "posefix/core/file_util.h"
+#include "posefix/core/keypoint_schema.h"
+#include "posefix/core/text_proto.h"
+#include "posefix/eval/evaluate.h"
+#include "posefix/eval/oks.h"
+#include "posefix/eval/oks_nms.h"
+#include "posefix/experiments/experiment_spec.h"
+#include "posefix/model/refiner.h"
+#include "posefix/model/trainer.h"
+
+namespace posefix {
+namespace {
+
+constexpr int kMaxDependencyDepth = 8;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+absl::Status MakeDirectory(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(
+        absl::StrCat(path, ": cannot create the folder: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::string JoinPath(const std::string& folder, const std::string& path) {
+  if (path.empty() || path[0] == '/' || folder.empty()) return path;
+  return absl::StrCat(folder, "/", path);
+}
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc;
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+void Log(const RunnerOptions& options, const std::string& run_id, const std::string& line) {
+  if (options.log != nullptr) *options.log << "[" << run_id << "] " << line << std::endl;
+}
+
+absl::StatusOr<KeypointSchema> SchemaOf(const ExperimentSpec& spec, const std::string& root) {
+  const std::string name = spec.dataset().schema().empty() ? "coco" : spec.dataset().schema();
+  absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(name);
+  if (builtin.ok()) return **builtin;
+  return LoadKeypointSchema(JoinPath(root, name));
+}
+
+// The pieces of a spec's run resolved against the file system.
+struct RunPlan {
+  ExperimentSpec spec;
+  std::string spec_path;
+  std::string run_id;
+  std::string run_dir;
+  std::string data_root;
+  KeypointSchema schema;
+};
+
+absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const RunnerOptions& options,
+                                        int depth);
+
+// The final checkpoint of the run of `dependency` (a spec path relative to
+// `spec_path`), running it first when needed.
+absl::StatusOr<std::string> DependencyCheckpoint(const std::string& spec_path,
+                                                 const std::string& dependency,
+                                                 const RunnerOptions& options, int depth) {
+  const std::string path = ResolveRelativeTo(spec_path, dependency);
+  absl::StatusOr<RunMetrics> metrics = RunWithDepth(path, options, depth + 1);
+  if (!metrics.ok()) return metrics.status();
+  return JoinPath(JoinPath(options.out_dir, metrics->run_id()), metrics->checkpoint());
+}
+
+// Refines every result of `input_path` with the model of `checkpoint` and
+// writes the refined results to `output_path` (atomically).
+absl::StatusOr<std::string> RefineResults(const RunPlan& plan, const std::string& checkpoint,
+                                          const std::string& input_path,
+                                          const std::string& output_path) {
+  const EvaluationSpec& evaluation = plan.spec.evaluation();
+  RefinerOptions refiner_options;
+  refiner_options.flip_test = !evaluation.has_flip_test() || evaluation.flip_test();
+  refiner_options.flip_permutation = FlipPermutation(plan.schema);
+  refiner_options.device =
+      plan.spec.training().device().empty() ? "auto" : plan.spec.training().device();
+  refiner_options.batch_size = evaluation.batch_size() > 0 ? evaluation.batch_size() : 32;
+  refiner_options.num_threads = evaluation.num_threads() > 0 ? evaluation.num_threads() : 2;
+  absl::StatusOr<std::unique_ptr<Refiner>> refiner =
+      Refiner::FromCheckpoint(checkpoint, refiner_options);
+  if (!refiner.ok()) return refiner.status();
+
+  const DatasetSpec& dataset = plan.spec.dataset();
+  CocoReadOptions read_options;
+  read_options.keep_extra_fields = false;
+  read_options.num_keypoints = plan.schema.keypoint_names_size();
+  absl::StatusOr<CocoDataset> images =
+      ReadCocoDataset(JoinPath(plan.data_root, dataset.eval_annotations()), read_options);
+  if (!images.ok()) return images.status();
+  ResultsReadOptions results_options;
+  results_options.num_keypoints = plan.schema.keypoint_names_size();
+  results_options.ground_truth = &*images;
+  absl::StatusOr<std::vector<KeypointResult>> results =
+      ReadCocoResults(input_path, results_options);
+  if (!results.ok()) return results.status();
+
+  absl::flat_hash_map<int64_t, std::vector<int>> by_image;
+  for (int i = 0; i < static_cast<int>(results->size()); ++i) {
+    by_image[(*results)[i].image_id].push_back(i);
+  }
+  const std::string images_dir = JoinPath(plan.data_root, dataset.eval_images());
+  for (const ImageInfo& image : images->images) {
+    auto found = by_image.find(image.id);
+    if (found == by_image.end()) continue;
+    const std::string file = JoinPath(images_dir, image.file_name);
+    const cv::Mat pixels = cv::imread(file, cv::IMREAD_COLOR);
+    if (pixels.empty()) {
+      return absl::NotFoundError(absl::StrCat(file, ": cannot read the image (image id ", image.id,
+                                              " of ", dataset.eval_annotations(), ")"));
+    }
+    std::vector<Pose> poses;
+    for (int index : found->second) poses.push_back((*results)[index].keypoints);
+    absl::StatusOr<std::vector<Pose>> refined = (*refiner)->RefineInImage(pixels, poses);
+    if (!refined.ok()) return refined.status();
+    for (size_t k = 0; k < found->second.size(); ++k) {
+      (*results)[found->second[k]].keypoints = (*refined)[k];
+    }
+  }
+  std::vector<KeypointResult> output = *std::move(results);
+  if (evaluation.oks_nms()) {
+    OksNmsOptions nms;
+    if (evaluation.oks_nms_threshold() > 0) nms.threshold = evaluation.oks_nms_threshold();
+    absl::StatusOr<std::vector<int>> kept = OksNms(output, OksVariances(plan.schema), nms);
+    if (!kept.ok()) return kept.status();
+    std::vector<KeypointResult> survivors;
+    for (int index : *kept) survivors.push_back(output[index]);
+    output = std::move(survivors);
+  }
+  if (absl::Status s = WriteCocoResults(output_path, output); !s.ok()) return s;
+  return (*refiner)->device();
+}
+
+absl::Status CheckFile(const std::string& spec_path, const std::string& field,
+                       const std::string& path) {
+  if (Exists(path)) return absl::OkStatus();
+  return FieldError(spec_path, field, absl::StrCat(path, ": no such file or folder"));
+}
+
+absl::Status CheckInputs(const RunPlan& plan) {
+  const DatasetSpec& d = plan.spec.dataset();
+  const bool trains = plan.spec.checkpoint().empty() && plan.spec.checkpoint_from_spec().empty();
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"dataset.eval_annotations", d.eval_annotations()},
+      {"dataset.eval_images", d.eval_images()},
+      {"dataset.input_results", d.input_results()}};
+  if (trains) {
+    files.push_back({"dataset.train_annotations", d.train_annotations()});
+    files.push_back({"dataset.train_images", d.train_images()});
+  }
+  if (!plan.spec.init_weights().empty())
+    files.push_back({"init_weights", plan.spec.init_weights()});
+  if (!plan.spec.checkpoint().empty()) files.push_back({"checkpoint", plan.spec.checkpoint()});
+  if (!plan.spec.estimator_checkpoint().empty()) {
+    files.push_back({"estimator_checkpoint", plan.spec.estimator_checkpoint()});
+  }
+  for (const auto& [field, path] : files) {
+    if (absl::Status s = CheckFile(plan.spec_path, field, JoinPath(plan.data_root, path));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string RelativeTo(const std::string& folder, const std::string& path) {
+  const std::string prefix = absl::StrCat(folder, "/");
+  return absl::StartsWith(path, prefix) ? path.substr(prefix.size()) : path;
+}
+
+absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const RunnerOptions& options,
+                                        int depth) {
+  if (depth > kMaxDependencyDepth) {
+    return FieldError(spec_path, "checkpoint_from_spec", "dependencies nested too deep (a cycle?)");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  RunPlan plan;
+  plan.spec_path = spec_path;
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(spec_path);
+  if (!spec.ok()) return spec.status();
+  if (absl::Status s = ValidateExperimentSpec(*spec, spec_path); !s.ok()) return s;
+  plan.spec = *std::move(spec);
+  plan.run_id = RunId(plan.spec);
+  plan.run_dir = JoinPath(options.out_dir, plan.run_id);
+  plan.data_root = !plan.spec.data_root().empty() ? plan.spec.data_root() : options.data_root;
+  absl::StatusOr<KeypointSchema> schema = SchemaOf(plan.spec, plan.data_root);
+  if (!schema.ok()) return schema.status();
+  plan.schema = *std::move(schema);
+
+  // A run directory holds exactly one merged spec.
+  const std::string spec_file = JoinPath(plan.run_dir, "spec.pbtxt");
+  if (Exists(plan.run_dir)) {
+    ExperimentSpec existing;
+    if (absl::Status s = ReadTextProto(spec_file, &existing); !s.ok()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(plan.run_dir, ": exists without a readable spec.pbtxt; not overwriting it (",
+                       s.message(), ")"));
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equals(existing, plan.spec)) {
+      return absl::AlreadyExistsError(absl::StrCat(plan.run_dir, ": holds a run of another spec (",
+                                                   spec_file, " differs from ", spec_path,
+                                                   "); not overwriting it"));
+    }
+    const std::string metrics_file = JoinPath(plan.run_dir, "metrics.pb");
+    if (Exists(metrics_file)) {
+      absl::StatusOr<std::string> bytes = ReadFileToString(metrics_file);
+      if (!bytes.ok()) return bytes.status();
+      RunMetrics metrics;
+      if (!metrics.ParseFromString(*bytes)) {
+        return absl::DataLossError(absl::StrCat(metrics_file, ": not a RunMetrics proto"));
+      }
+      Log(options, plan.run_id, "finished earlier; skipped");
+      return metrics;
+    }
+    Log(options, plan.run_id, "resuming");
+  }
+
+  // Dependencies first, so that a failure there leaves nothing of this run.
+  std::string checkpoint =
+      plan.spec.checkpoint().empty() ? "" : JoinPath(plan.data_root, plan.spec.checkpoint());
+  if (!plan.spec.checkpoint_from_spec().empty()) {
+    absl::StatusOr<std::string> path =
+        DependencyCheckpoint(spec_path, plan.spec.checkpoint_from_spec(), options, depth);
+    if (!path.ok()) return path.status();
+    checkpoint = *path;
+  }
+  std::string estimator = plan.spec.estimator_checkpoint().empty()
+                              ? ""
+                              : JoinPath(plan.data_root, plan.spec.estimator_checkpoint());
+  if (!plan.spec.estimator_from_spec().empty()) {
+    absl::StatusOr<std::string> path =
+        DependencyCheckpoint(spec_path, plan.spec.estimator_from_spec(), options, depth);
+    if (!path.ok()) return path.status();
+    estimator = *path;
+  }
+  if (absl::Status s = CheckInputs(plan); !s.ok()) return s;
+
+  if (absl::Status s = MakeDirectory(options.out_dir); !s.ok()) return s;
+  if (absl::Status s = MakeDirectory(plan.run_dir); !s.ok()) return s;
+  if (!Exists(spec_file)) {
+    if (absl::Status s = WriteTextProto(spec_file, plan.spec); !s.ok()) return s;
+  }
+  WriteRunIndex(options.out_dir).IgnoreError();
+
+  RunMetrics metrics;
+  metrics.set_name(plan.spec.name());
+  metrics.set_run_id(plan.run_id);
+  metrics.set_variant(ExperimentVariantName(plan.spec));
+  *metrics.mutable_spec() = plan.spec;
+  metrics.set_input_label(plan.spec.dataset().input_label().empty()
+                              ? plan.spec.dataset().input_results().substr(
+                                    plan.spec.dataset().input_results().find_last_of('/') + 1)
+                              : plan.spec.dataset().input_label());
+  metrics.set_source_revision(options.source_revision);
+  metrics.set_seed(plan.spec.seed());
+
+  // Training (resumes from the checkpoint folder).
+  const DatasetSpec& dataset = plan.spec.dataset();
+  const TrainingMode mode = plan.spec.training().mode();
+  std::string estimator_of_run;  // E2E_REFINE: the fine-tuned estimator
+  if (checkpoint.empty()) {
+    Log(options, plan.run_id, "training");
+    TrainerConfig config;
+    config.model = plan.spec.model();
+    config.training = plan.spec.training();
+    config.data = plan.spec.data();
+    config.error_model = plan.spec.error_model();
+    config.schema = plan.schema;
+    config.train_annotations = JoinPath(plan.data_root, dataset.train_annotations());
+    config.train_images = JoinPath(plan.data_root, dataset.train_images());
+    config.checkpoint_dir = JoinPath(plan.run_dir, "checkpoints");
+    config.init_weights =
+        plan.spec.init_weights().empty() ? "" : JoinPath(plan.data_root, plan.spec.init_weights());
+    config.estimator_checkpoint = estimator;
+    config.seed = plan.spec.seed();
+    absl::StatusOr<TrainingResult> trained = Train(config, options.log);
+    if (!trained.ok()) return trained.status();
+    checkpoint = trained->final_checkpoint;
+    double seconds = 0;
+    for (const EpochRecord& record : trained->curve) {
+      seconds += record.seconds;
+      TrainingCurvePoint* point = metrics.add_training_curve();
+      point->set_epoch(record.epoch + 1);
+      point->set_loss(record.loss);
+      point->set_heatmap_loss(record.heatmap_loss);
+      point->set_coordinate_loss(record.coordinate_loss);
+      point->set_learning_rate(record.learning_rate);
+      point->set_seconds(seconds);
+    }
+    if (metrics.training_curve_size() > 0) {
+      metrics.mutable_training_curve(metrics.training_curve_size() - 1)->set_step(trained->steps);
+    }
+    metrics.mutable_timings()->set_train_seconds(trained->seconds);
+    metrics.set_device(trained->device);
+    if (mode == E2E_REFINE) {
+      estimator_of_run = std::string(absl::StripSuffix(checkpoint, ".pt")) + ".estimator.pt";
+    }
+  }
+  metrics.set_checkpoint(RelativeTo(plan.run_dir, checkpoint));
+
+  // Refinement.
+  const std::string input = JoinPath(plan.data_root, dataset.input_results());
+  const std::string refined = JoinPath(plan.run_dir, "refined_results.json");
+  auto refine_start = std::chrono::steady_clock::now();
+  if (!Exists(refined)) {
+    Log(options, plan.run_id, "refining " + input);
+    std::string poses = input;
+    if (!estimator_of_run.empty()) {
+      // E2E-refine: the fine-tuned estimator estimates in the input poses'
+      // boxes, then the refinement module refines its poses.
+      poses = JoinPath(plan.run_dir, "estimated_results.json");
+      absl::StatusOr<std::string> device = RefineResults(plan, estimator_of_run, input, poses);
+      if (!device.ok()) return device.status();
+    }
+    absl::StatusOr<std::string> device = RefineResults(plan, checkpoint, poses, refined);
+    if (!device.ok()) return device.status();
+    if (metrics.device().empty()) metrics.set_device(*device);
+  }
+  metrics.mutable_timings()->set_refine_seconds(SecondsSince(refine_start));
+  if (metrics.device().empty()) metrics.set_device("cpu");
+  metrics.set_refined_results("refined_results.json");
+
+  // Evaluation.
+  Log(options, plan.run_id, "evaluating");
+  auto eval_start = std::chrono::steady_clock::now();
+  EvaluateRequest request;
+  request.ground_truth_file = JoinPath(plan.data_root, dataset.eval_annotations());
+  request.schema = dataset.schema().empty() ? "coco" : JoinPath(plan.data_root, dataset.schema());
+  if (BuiltinSchema(dataset.schema()).ok()) request.schema = dataset.schema();
+  request.analyze = true;
+  request.num_threads =
+      plan.spec.evaluation().num_threads() > 0 ? plan.spec.evaluation().num_threads() : 2;
+  request.results_file = input;
+  absl::StatusOr<EvaluationMetrics> before = RunEvaluation(request);
+  if (!before.ok()) return before.status();
+  request.results_file = refined;
+  request.baseline_results_file = input;
+  absl::StatusOr<EvaluationMetrics> after = RunEvaluation(request);
+  if (!after.ok()) return after.status();
+  *metrics.mutable_before() = *std::move(before);
+  *metrics.mutable_after() = *std::move(after);
+  metrics.mutable_timings()->set_evaluate_seconds(SecondsSince(eval_start));
+  metrics.mutable_timings()->set_total_seconds(SecondsSince(start));
+  metrics.set_finished_at(UtcNow());
+
+  if (absl::Status s = WriteTextProto(JoinPath(plan.run_dir, "metrics.pbtxt"), metrics); !s.ok()) {
+    return s;
+  }
+  std::string bytes;
+  metrics.SerializeToString(&bytes);
+  if (absl::Status s = WriteFileAtomically(JoinPath(plan.run_dir, "metrics.pb"), bytes); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = WriteRunIndex(options.out_dir); !s.ok()) return s;
+  Log(options, plan.run_id,
+      absl::StrFormat("done: AP %.1f -> %.1f (%.0f s)", 100 * metrics.before().stats().ap(),
+                      100 * metrics.after().stats().ap(), metrics.timings().total_seconds()));
+  return metrics;
+}
+
+}  // namespace
+
+absl::StatusOr<RunMetrics> RunExperiment(const std::string& spec_path,
+                                         const RunnerOptions& options) {
+  if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir: required");
+  return RunWithDepth(spec_path, options, 0);
+}
+
+absl::Status WriteRunIndex(const std::string& out_dir) {
+  DIR* dir = opendir(out_dir.c_str());
+  if (dir == nullptr) return absl::NotFoundError(absl::StrCat(out_dir, ": cannot open"));
+  std::vector<std::string> runs;
+  while (dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != ".." && Exists(JoinPath(JoinPath(out_dir, name), "spec.pbtxt"))) {
+      runs.push_back(name);
+    }
+  }
+  closedir(dir);
+  std::sort(runs.begin(), runs.end());
+  std::string index = "run_id\tname\tvariant\tstate\tinput_ap\trefined_ap\tfinished_at\n";
+  for (const std::string& run : runs) {
+    const std::string folder = JoinPath(out_dir, run);
+    ExperimentSpec spec;
+    if (!ReadTextProto(JoinPath(folder, "spec.pbtxt"), &spec).ok()) continue;
+    RunMetrics metrics;
+    bool finished = false;
+    if (absl::StatusOr<std::string> bytes = ReadFileToString(JoinPath(folder, "metrics.pb"));
+        bytes.ok()) {
+      finished = metrics.ParseFromString(*bytes);
+    }
+    absl::StrAppend(&index, run, "\t", spec.name(), "\t", ExperimentVariantName(spec), "\t",
+                    finished ? "finished" : "incomplete", "\t",
+                    finished ? absl::StrFormat("%.4f", metrics.before().stats().ap()) : "", "\t",
+                    finished ? absl::StrFormat("%.4f", metrics.after().stats().ap()) : "", "\t",
+                    metrics.finished_at(), "\n");
+  }
+  return WriteFileAtomically(JoinPath(out_dir, "index.tsv"), index);
+}
+
+std::string SourceRevision(const std::string& checkout) {
+  if (checkout.empty()) return "unknown";
+  auto run = [](const std::string& command) -> std::string {
+    std::FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return "";
+    std::string output;
+    char buffer[256];
+    while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+    if (pclose(pipe) != 0) return "";
+    return output;
+  };
+  const std::string quoted = absl::StrCat("'", checkout, "'");
+  std::string head = run(absl::StrCat("git -C ", quoted, " rev-parse HEAD 2>/dev/null"));
+  head = std::string(absl::StripSuffix(head, "\n"));
+  if (head.size() != 40) return "unknown";
+  const std::string changes =
+      run(absl::StrCat("git -C ", quoted, " status --porcelain --untracked-files=no 2>/dev/null"));
+  return changes.empty() ? head : absl::StrCat(head, "-dirty");
+}
+
+}  // namespace posefix
