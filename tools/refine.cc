@@ -1,0 +1,97 @@
+// Refines ANY pose estimator's COCO keypoint results with a PoseFix checkpoint
+// and writes a COCO results file.
+//   bazel run //tools:refine -- --checkpoint=FILE --images=DIR --input=FILE \
+//       --output=FILE --gt=ANNOTATIONS.json [--flip_test=false] [--oks_nms=0.9]
+//
+// COCO results carry only image_id, so --gt names a COCO annotation file (or
+// a bare image list: {"images": [{"id", "file_name", "width", "height"}],
+// "annotations": [], "categories": [...]}) that maps ids to files under
+// --images. Per result: category 1 and score > 0 only (others are counted
+// skips, as in the release); a result whose image is not in --gt or whose
+// JPEG is missing is an error unless --skip_unknown_images /
+// --skip_missing_images; a keypoint more than one image size outside its
+// image is clamped into it (--far_keypoints=clamp, counted), or the result is
+// skipped (skip) or the run fails (error). Counts go to stderr. Any error
+// exits non-zero with a message naming the file and the field, and writes no
+// output.
+
+#include <iostream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gflags/gflags.h"
+#include "posefix/core/keypoint_schema.h"
+#include "posefix/model/refine_results.h"
+
+DEFINE_string(checkpoint, "", "PoseFix checkpoint (tools:train, Train()) (required).");
+DEFINE_string(images, "", "Folder the --gt file names are relative to (required).");
+DEFINE_string(input, "", "COCO keypoint results of any estimator (required).");
+DEFINE_string(output, "", "Refined COCO keypoint results to write (required).");
+DEFINE_string(gt, "", "COCO annotation file or image list mapping image_id to file (required).");
+DEFINE_bool(flip_test, true, "Average with the refinement of the mirrored crop.");
+DEFINE_double(oks_nms, 0.9, "OKS-NMS threshold on the refined poses; 0 turns it off.");
+DEFINE_bool(skip_unknown_images, false, "Skip (and count) results whose image_id is not in --gt.");
+DEFINE_bool(skip_missing_images, false, "Skip (and count) results whose image cannot be read.");
+DEFINE_string(far_keypoints, "clamp", "clamp, skip or error: keypoints far outside the image.");
+DEFINE_string(device, "auto", "auto, cpu, cuda or cuda:N.");
+DEFINE_int32(batch_size, 32, "Crops per forward pass.");
+DEFINE_int32(threads, 0, "LibTorch intra-op threads (0: LibTorch's default).");
+DEFINE_string(schema, "coco", "Built-in keypoint schema.");
+
+namespace posefix {
+namespace {
+
+absl::Status Run() {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"--checkpoint", &FLAGS_checkpoint},
+        {"--images", &FLAGS_images},
+        {"--input", &FLAGS_input},
+        {"--output", &FLAGS_output},
+        {"--gt", &FLAGS_gt}}) {
+    if (value->empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
+  }
+  RefineFileOptions options;
+  options.checkpoint = FLAGS_checkpoint;
+  options.images_dir = FLAGS_images;
+  options.input = FLAGS_input;
+  options.output = FLAGS_output;
+  options.annotations = FLAGS_gt;
+  options.refiner.flip_test = FLAGS_flip_test;
+  options.refiner.device = FLAGS_device;
+  options.refiner.batch_size = FLAGS_batch_size;
+  options.refiner.num_threads = FLAGS_threads;
+  options.oks_nms_threshold = FLAGS_oks_nms;
+  options.skip_unknown_images = FLAGS_skip_unknown_images;
+  options.skip_missing_images = FLAGS_skip_missing_images;
+  if (FLAGS_far_keypoints == "clamp") {
+    options.far_keypoints = FarKeypointPolicy::kClamp;
+  } else if (FLAGS_far_keypoints == "skip") {
+    options.far_keypoints = FarKeypointPolicy::kSkip;
+  } else if (FLAGS_far_keypoints == "error") {
+    options.far_keypoints = FarKeypointPolicy::kError;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--far_keypoints: expected clamp, skip or error, got \"", FLAGS_far_keypoints, "\""));
+  }
+  absl::StatusOr<const KeypointSchema*> schema = BuiltinSchema(FLAGS_schema);
+  if (!schema.ok()) return schema.status();
+  options.schema = **schema;
+  absl::StatusOr<RefineReport> report = RefineResultsFile(options);
+  if (!report.ok()) return report.status();
+  std::cerr << RefineReportToString(*report);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace posefix
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("Refines COCO keypoint results with PoseFix; see tools/refine.cc.");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  const absl::Status status = posefix::Run();
+  if (!status.ok()) {
+    std::cerr << status.message() << '\n';
+    return 1;
+  }
+  return 0;
+}
