@@ -171,7 +171,7 @@ cv::Mat DrawFigure6(const std::vector<const RunMetrics*>& runs) {
     top = std::max({top, 100 * run->after().stats().ap(), 100 * run->before().stats().ap()});
   }
   // Leave head room for the legend and the value labels.
-  const double y_max = NiceCeiling(top * 1.3, 10);
+  const double y_max = std::min(100.0, NiceCeiling(top * 1.3, 10));
   const double step = y_max <= 50 ? 5 : 10;
   Axes axes(&canvas, cv::Rect(80, 50, width - 120, 320), 0, std::max<size_t>(1, runs.size()), 0,
             y_max);
@@ -231,7 +231,8 @@ cv::Mat DrawFigure8(const RunMetrics& run) {
   // The error types; "good" is the rest and would flatten the chart.
   double top = 0;
   for (int i = 1; i < 5; ++i) top = std::max({top, 100 * before[i], 100 * after[i]});
-  const double y_max = NiceCeiling(top * 1.35, 5);
+  // Percentages: never above 100.
+  const double y_max = std::min(100.0, NiceCeiling(top * 1.35, 5));
   Axes axes(&canvas, cv::Rect(80, 50, 520, 320), 0, 4, 0, y_max);
   axes.YTicks(y_max <= 25 ? 2.5 : y_max <= 50 ? 5 : 10, y_max <= 25 ? "%.1f" : "%.0f");
   for (int i = 1; i < 5; ++i) {
