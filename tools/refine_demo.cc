@@ -96,15 +96,15 @@ absl::Status Run() {
   for (const Pose& pose : *refined) DrawPose(scaled(pose), schema, refined_colour, 2, &canvas);
   cv::rectangle(canvas, {0, 0}, {230, 50}, cv::Scalar(0, 0, 0), cv::FILLED);
   cv::putText(canvas, "input", {10, 20}, cv::FONT_HERSHEY_SIMPLEX, 0.6, input_colour, 2);
-  cv::putText(canvas, "refined (PoseFix)", {10, 42}, cv::FONT_HERSHEY_SIMPLEX, 0.6,
-              refined_colour, 2);
+  cv::putText(canvas, "refined (PoseFix)", {10, 42}, cv::FONT_HERSHEY_SIMPLEX, 0.6, refined_colour,
+              2);
   std::vector<uchar> png;
   if (!cv::imencode(".png", canvas, png)) {
     return absl::InternalError("cannot encode the PNG");
   }
-  absl::Status written = WriteFileAtomically(
-      ResolveUserPath(FLAGS_out), absl::string_view(reinterpret_cast<const char*>(png.data()),
-                                                    png.size()));
+  absl::Status written =
+      WriteFileAtomically(ResolveUserPath(FLAGS_out),
+                          absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
   if (!written.ok()) return written;
   std::cerr << poses.size() << " poses of image " << image_id << " refined on "
             << (*refiner)->device() << "; wrote " << FLAGS_out << '\n';

@@ -73,8 +73,7 @@ absl::StatusOr<std::unique_ptr<Refiner>> LoadRefiner(const RefineFileOptions& op
 
 }  // namespace
 
-absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
-                                               Refiner* refiner) {
+absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options, Refiner* refiner) {
   const auto start = std::chrono::steady_clock::now();
   const KeypointSchema& schema =
       options.schema.keypoint_names_size() > 0 ? options.schema : CocoSchema();
@@ -111,9 +110,9 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   if (!model.ok()) return model.status();
   const int model_joints = model->num_keypoints;
   if (model_joints != joints) {
-    return FieldError(options.checkpoint, "num_keypoints",
-                      absl::StrCat("the model has ", model_joints, " keypoints, the schema ",
-                                   joints));
+    return FieldError(
+        options.checkpoint, "num_keypoints",
+        absl::StrCat("the model has ", model_joints, " keypoints, the schema ", joints));
   }
 
   RefineReport report;
@@ -150,9 +149,8 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     if (inserted) {
       ImageWork item;
       item.image_id = result.image_id;
-      item.path = (std::filesystem::path(images_dir) /
-                   dataset->images[image->second].file_name)
-                      .string();
+      item.path =
+          (std::filesystem::path(images_dir) / dataset->images[image->second].file_name).string();
       work.push_back(std::move(item));
     }
     work[it->second].results.push_back(i);
@@ -229,8 +227,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     absl::Status status = WriteCocoResults(ResolveUserPath(options.output), refined);
     if (!status.ok()) return status;
   }
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.instances_per_second = report.seconds > 0 ? report.refined / report.seconds : 0;
   return report;
 }

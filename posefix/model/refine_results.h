@@ -75,8 +75,8 @@ struct RefineReport {
   // Written after OKS-NMS.
   int64_t written = 0;
   int64_t removed_by_nms = 0;
-  int64_t skipped_category = 0;   // category_id != 1
-  int64_t skipped_score = 0;      // score <= 0
+  int64_t skipped_category = 0;  // category_id != 1
+  int64_t skipped_score = 0;     // score <= 0
   int64_t skipped_unknown_image = 0;
   int64_t skipped_missing_image = 0;
   int64_t skipped_far_keypoints = 0;

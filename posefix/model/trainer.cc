@@ -1,5 +1,10 @@
 #include "posefix/model/trainer.h"
 
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <torch/optim/adam.h>
+#include <torch/utils.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,12 +18,6 @@
 #include <optional>
 #include <thread>
 #include <utility>
-
-#include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
-#include <torch/optim/adam.h>
-#include <torch/utils.h>
-#include <torch/version.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -437,12 +436,11 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
                              state.step(), ")"));
   }
   if (!resuming) {
-    bar.Message(absl::StrCat("training ", VariantName(*resolved), " ResNet-",
-                             resolved->resnet_depth, " ", resolved->input_height, "x",
-                             resolved->input_width, " on ", device->str(), " (",
-                             at::get_num_threads(), " threads): ", epoch_size, " persons, ",
-                             steps_per_epoch, " steps of ", batch_size, " per epoch, ",
-                             options.epochs(), " epochs"));
+    bar.Message(absl::StrCat(
+        "training ", VariantName(*resolved), " ResNet-", resolved->resnet_depth, " ",
+        resolved->input_height, "x", resolved->input_width, " on ", device->str(), " (",
+        at::get_num_threads(), " threads): ", epoch_size, " persons, ", steps_per_epoch,
+        " steps of ", batch_size, " per epoch, ", options.epochs(), " epochs"));
   }
   state.set_device(device->str());
 
@@ -493,9 +491,9 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
                 kOutputStride;
             const torch::Tensor points =
                 torch::cat({coords, torch::ones_like(coords.narrow(2, 0, 1))}, 2);
-            const torch::Tensor heatmaps = RenderGaussianHeatmaps(
-                points, resolved->input_height, resolved->input_width, resolved->input_sigma,
-                resolved->input_heatmap_scale);
+            const torch::Tensor heatmaps =
+                RenderGaussianHeatmaps(points, resolved->input_height, resolved->input_width,
+                                       resolved->input_sigma, resolved->input_heatmap_scale);
             output = nets.net->forward(torch::cat({encoded.images, heatmaps}, 1));
           } else {
             output = nets.net->forward(encoded.input);
@@ -536,8 +534,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       samples_this_process += n;
       state.set_step(state.step() + 1);
       const int64_t done = static_cast<int64_t>(epoch) * steps_per_epoch + step_in_epoch;
-      bar.Update(epoch, options.epochs(), step_in_epoch, steps_per_epoch, done,
-                 steps_this_process, samples_this_process, loss_sum / samples, false);
+      bar.Update(epoch, options.epochs(), step_in_epoch, steps_per_epoch, done, steps_this_process,
+                 samples_this_process, loss_sum / samples, false);
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();

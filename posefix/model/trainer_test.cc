@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include <torch/cuda.h>
 
 #include "gtest/gtest.h"
 #include "posefix/core/text_proto.h"

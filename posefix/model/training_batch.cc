@@ -32,7 +32,8 @@ absl::StatusOr<PackedBatch> PackSamples(const std::vector<TrainingSample>& sampl
   batch.targets = at::empty({n, num_keypoints, 3}, at::kFloat);
   for (int64_t i = 0; i < n; ++i) {
     const TrainingSample& sample = samples[i];
-    const std::string name = absl::StrCat("samples[", i, "] (annotation ", sample.annotation_id, ")");
+    const std::string name =
+        absl::StrCat("samples[", i, "] (annotation ", sample.annotation_id, ")");
     if (sample.crop.type() != CV_8UC3 || sample.crop.rows != height || sample.crop.cols != width) {
       return FieldError("training batch", name,
                         absl::StrCat("crop must be CV_8UC3 of ", width, "x", height, ", got ",

@@ -4,9 +4,9 @@
 // Turning the loader's TrainingSamples into network inputs and targets.
 // Internal to posefix/model (includes ATen).
 
-#include <vector>
-
 #include <ATen/ATen.h>
+
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "posefix/data/training_sample.h"

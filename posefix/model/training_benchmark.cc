@@ -3,12 +3,12 @@
 //   synthesize, pack, encode with the codec), train-step samples/s (R18, R50
 //   at 256x192, batch 8), refine instances/s with and without the flip test.
 //   bazel run -c opt //posefix/model:training_benchmark [-- --threads=N]
-#include <memory>
-#include <vector>
-
 #include <ATen/Parallel.h>
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
+
+#include <memory>
+#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "posefix/core/coco_io.h"
@@ -43,9 +43,9 @@ void BM_LoaderAndEncode(benchmark::State& state) {
   }
   DataOptions options;
   options.set_num_threads(static_cast<int>(state.range(0)));
-  auto loader = Loader::Create(&*dataset, kImages, &CocoSchema(), ResolveDataOptions(options),
-                               synthesizer->model().overlap_iou(),
-                               SynthesizerFunction(&*synthesizer), 1);
+  auto loader =
+      Loader::Create(&*dataset, kImages, &CocoSchema(), ResolveDataOptions(options),
+                     synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), 1);
   if (!loader.ok()) {
     state.SkipWithError(std::string(loader.status().message()).c_str());
     return;
@@ -103,11 +103,10 @@ void BM_TrainStep(benchmark::State& state) {
     codec->Loss(net.forward(input), targets).total.backward();
     adam.step();
   }
-  state.counters["samples/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
+  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
+                                                   benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_TrainStep)->Arg(18)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime()
-    ->MinTime(5);
+BENCHMARK(BM_TrainStep)->Arg(18)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
 
 // arg 0: flip test. 16 crops of 256x192 through an untrained ResNet-50.
 void BM_RefineInstances(benchmark::State& state) {
@@ -131,8 +130,8 @@ void BM_RefineInstances(benchmark::State& state) {
     auto refined = (*refiner)->RefineCrops(crops, poses);
     benchmark::DoNotOptimize(refined);
   }
-  state.counters["instances/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * 16), benchmark::Counter::kIsRate);
+  state.counters["instances/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * 16), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_RefineInstances)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
