@@ -284,16 +284,26 @@ struct Networks {
   ModelOptions estimator_options;
 };
 
-absl::Status SaveAll(const std::string& dir, int epoch, const ModelOptions& model, Networks& nets,
-                     const torch::optim::Adam& adam, int64_t step, std::string* name) {
-  *name = CheckpointName(epoch, "");
+std::string EstimatorName(const std::string& checkpoint_name) {
+  return absl::StrCat(checkpoint_name.substr(0, checkpoint_name.size() - 3), ".estimator.pt");
+}
+
+absl::Status SaveAll(const std::string& dir, const std::string& name, const ModelOptions& model,
+                     Networks& nets, const torch::optim::Adam& adam, int64_t step) {
   if (nets.estimator) {
-    absl::Status status =
-        SaveCheckpoint((fs::path(dir) / CheckpointName(epoch, ".estimator")).string(),
-                       nets.estimator_options, *nets.estimator, nullptr, step);
+    absl::Status status = SaveCheckpoint((fs::path(dir) / EstimatorName(name)).string(),
+                                         nets.estimator_options, *nets.estimator, nullptr, step);
     if (!status.ok()) return status;
   }
-  return SaveCheckpoint((fs::path(dir) / *name).string(), model, *nets.net, &adam, step);
+  return SaveCheckpoint((fs::path(dir) / name).string(), model, *nets.net, &adam, step);
+}
+
+// Mid-epoch checkpoints are only kept until the next checkpoint.
+void RemoveMidEpochCheckpoint(const std::string& dir, const std::string& name) {
+  if (name.find("_step_") == std::string::npos) return;
+  std::error_code error;
+  fs::remove(fs::path(dir) / name, error);
+  fs::remove(fs::path(dir) / EstimatorName(name), error);
 }
 
 void DeleteOldCheckpoints(const std::string& dir, const TrainingState& state, int keep) {
@@ -412,7 +422,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     if (!info.ok()) return info.status();
     if (nets.estimator) {
       const std::string estimator_path =
-          (fs::path(dir) / CheckpointName(state.epochs_done() - 1, ".estimator")).string();
+          (fs::path(dir) / EstimatorName(state.checkpoint())).string();
       absl::StatusOr<CheckpointInfo> estimator_info =
           LoadCheckpoint(estimator_path, *nets.estimator, nullptr);
       if (!estimator_info.ok()) return estimator_info.status();
@@ -457,10 +467,26 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     SetLearningRate(adam, rate);
     for (torch::nn::Module* module : trained) module->train();
     (*loader)->StartEpoch(epoch);
-    double loss_sum = 0, heatmap_sum = 0, coordinate_sum = 0;
+    double loss_sum = 0, heatmap_sum = 0, coordinate_sum = 0, seconds_before = 0;
     int64_t samples = 0, skipped_steps = 0;
     int step_in_epoch = 0;
     bool exhausted = false;
+    if (state.steps_in_epoch() > 0) {
+      // Resuming from a mid-epoch checkpoint: the loader's stream is
+      // deterministic, so skipping the samples already trained on puts the
+      // next batch exactly where the interrupted run was.
+      step_in_epoch = state.steps_in_epoch();
+      loss_sum = state.partial_loss_sum();
+      heatmap_sum = state.partial_heatmap_sum();
+      coordinate_sum = state.partial_coordinate_sum();
+      samples = state.partial_samples();
+      seconds_before = state.partial_seconds();
+      for (int64_t i = 0; i < samples && !exhausted; ++i) {
+        absl::StatusOr<std::optional<TrainingSample>> next = (*loader)->Next();
+        if (!next.ok()) return next.status();
+        exhausted = !next->has_value();
+      }
+    }
     while (!exhausted && step_in_epoch < steps_per_epoch) {
       std::vector<TrainingSample> batch;
       batch.reserve(batch_size);
@@ -536,8 +562,35 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       const int64_t done = static_cast<int64_t>(epoch) * steps_per_epoch + step_in_epoch;
       bar.Update(epoch, options.epochs(), step_in_epoch, steps_per_epoch, done, steps_this_process,
                  samples_this_process, loss_sum / samples, false);
+      if (options.checkpoint_every_steps() > 0 && !exhausted && step_in_epoch < steps_per_epoch &&
+          step_in_epoch % options.checkpoint_every_steps() == 0) {
+        const std::string name = absl::StrFormat("epoch_%04d_step_%06d.pt", epoch, step_in_epoch);
+        absl::Status saved = SaveAll(dir, name, *model, nets, adam, state.step());
+        if (!saved.ok()) return saved;
+        const std::string previous_name = state.checkpoint();
+        state.set_checkpoint(name);
+        state.set_steps_in_epoch(step_in_epoch);
+        state.set_partial_loss_sum(loss_sum);
+        state.set_partial_heatmap_sum(heatmap_sum);
+        state.set_partial_coordinate_sum(coordinate_sum);
+        state.set_partial_samples(samples);
+        state.set_partial_seconds(
+            seconds_before +
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count());
+        state.set_loss_scale(loss_scale);
+        state.set_skipped_samples(skipped_before + (*loader)->skipped());
+        state.set_seconds(
+            previous_seconds +
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count());
+        // Written after the checkpoint is complete, as at epoch ends.
+        if (absl::Status status = WriteTextProto(StatePath(dir), state); !status.ok()) {
+          return status;
+        }
+        RemoveMidEpochCheckpoint(dir, previous_name);
+      }
     }
     const double seconds =
+        seconds_before +
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     bar.Update(epoch, options.epochs(), step_in_epoch, steps_per_epoch,
                static_cast<int64_t>(epoch + 1) * steps_per_epoch, steps_this_process,
@@ -556,6 +609,12 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     record->set_learning_rate(rate);
     record->set_skipped_steps(skipped_steps);
     state.set_epochs_done(epoch + 1);
+    state.set_steps_in_epoch(0);
+    state.clear_partial_loss_sum();
+    state.clear_partial_heatmap_sum();
+    state.clear_partial_coordinate_sum();
+    state.clear_partial_samples();
+    state.clear_partial_seconds();
     state.set_loss_scale(loss_scale);
     state.set_skipped_samples(skipped_before + (*loader)->skipped());
     state.set_seconds(
@@ -564,9 +623,10 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
 
     const bool last = epoch + 1 == options.epochs();
     if (last || (epoch + 1) % options.checkpoint_every_epochs() == 0) {
-      std::string name;
-      absl::Status saved = SaveAll(dir, epoch, *model, nets, adam, state.step(), &name);
+      const std::string name = CheckpointName(epoch, "");
+      absl::Status saved = SaveAll(dir, name, *model, nets, adam, state.step());
       if (!saved.ok()) return saved;
+      const std::string previous_name = state.checkpoint();
       state.set_checkpoint(name);
       // The state names the checkpoint only once the checkpoint is complete:
       // a kill between the two leaves the previous, consistent pair.
@@ -574,6 +634,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
         return status;
       }
       checkpoint_path = (fs::path(dir) / name).string();
+      RemoveMidEpochCheckpoint(dir, previous_name);
       DeleteOldCheckpoints(dir, state, options.keep_checkpoints());
     }
   }
@@ -581,9 +642,9 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   TrainingResult result;
   for (const EpochRecordProto& record : state.curve()) result.curve.push_back(FromProto(record));
   result.final_checkpoint = checkpoint_path;
-  if (nets.estimator && state.epochs_done() > 0) {
+  if (nets.estimator && !state.checkpoint().empty()) {
     result.final_estimator_checkpoint =
-        (fs::path(dir) / CheckpointName(state.epochs_done() - 1, ".estimator")).string();
+        (fs::path(dir) / EstimatorName(state.checkpoint())).string();
   }
   result.device = state.device();
   result.seconds = state.seconds();
@@ -639,6 +700,7 @@ absl::Status ValidateTrainerConfig(const TrainerConfig& config) {
   if (t.max_steps_per_epoch() < 0) return field("max_steps_per_epoch", "must be >= 0");
   if (t.log_every_steps() < 0) return field("log_every_steps", "must be >= 0");
   if (t.keep_checkpoints() < 0) return field("keep_checkpoints", "must be >= 0");
+  if (t.checkpoint_every_steps() < 0) return field("checkpoint_every_steps", "must be >= 0");
   if (t.mode() == E2E_REFINE && config.estimator_checkpoint.empty()) {
     return FieldError(kConfigSource, "estimator_checkpoint",
                       "training.mode E2E_REFINE needs the pre-trained estimator's checkpoint");

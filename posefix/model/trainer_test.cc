@@ -23,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kChildDirVariable[] = "POSEFIX_TRAINER_TEST_CHILD_DIR";
+constexpr char kChildStepsVariable[] = "POSEFIX_TRAINER_TEST_CHILD_CHECKPOINT_STEPS";
 
 std::string TempDir(const std::string& name) {
   const fs::path dir = fs::path(::testing::TempDir()) / name;
@@ -102,15 +103,22 @@ TEST(TrainerChild, TrainUntilKilled) {
   if (dir == nullptr) GTEST_SKIP() << "only run as the child of the resume test";
   TrainerConfig config = TinyConfig(dir);
   config.training.set_max_steps_per_epoch(6);
+  if (const char* steps = std::getenv(kChildStepsVariable)) {
+    config.training.set_checkpoint_every_steps(std::atoi(steps));
+  }
   ASSERT_TRUE(Train(config, nullptr).ok());
 }
 
-TEST(TrainerTest, ResumesAfterKillToTheSameWeights) {
-  const std::string killed_dir = TempDir("killed");
+// Trains in a child process that is SIGKILLed as soon as its first
+// checkpoint (per epoch, or every `checkpoint_every_steps`) is complete,
+// resumes in this process, and compares with an uninterrupted run.
+void KillResumeAndCompare(const std::string& name, int checkpoint_every_steps) {
+  const std::string killed_dir = TempDir(name + "_killed");
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     setenv(kChildDirVariable, killed_dir.c_str(), 1);
+    setenv(kChildStepsVariable, std::to_string(checkpoint_every_steps).c_str(), 1);
     execl("/proc/self/exe", "trainer_test", "--gtest_filter=TrainerChild.TrainUntilKilled",
           static_cast<char*>(nullptr));
     _exit(127);
@@ -140,13 +148,19 @@ TEST(TrainerTest, ResumesAfterKillToTheSameWeights) {
   ASSERT_TRUE(ReadTextProto(state_path, &state).ok());
   ASSERT_LT(state.epochs_done(), 3);
 
+  if (checkpoint_every_steps > 0) {
+    ASSERT_EQ(state.steps_in_epoch(), checkpoint_every_steps) << "expected a mid-epoch state";
+  }
+
   TrainerConfig config = TinyConfig(killed_dir);
   config.training.set_max_steps_per_epoch(6);
+  config.training.set_checkpoint_every_steps(checkpoint_every_steps);
   absl::StatusOr<TrainingResult> resumed = Train(config, nullptr);
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_TRUE(resumed->resumed);
 
-  config.checkpoint_dir = TempDir("uninterrupted");
+  config.checkpoint_dir = TempDir(name + "_uninterrupted");
+  config.training.set_checkpoint_every_steps(0);
   absl::StatusOr<TrainingResult> straight = Train(config, nullptr);
   ASSERT_TRUE(straight.ok()) << straight.status().ToString();
   EXPECT_FALSE(straight->resumed);
@@ -158,6 +172,12 @@ TEST(TrainerTest, ResumesAfterKillToTheSameWeights) {
   }
   EXPECT_EQ(resumed->steps, straight->steps);
   ExpectSameWeights(resumed->final_checkpoint, straight->final_checkpoint);
+}
+
+TEST(TrainerTest, ResumesAfterKillToTheSameWeights) { KillResumeAndCompare("epoch", 0); }
+
+TEST(TrainerTest, ResumesMidEpochAfterKillToTheSameWeights) {
+  KillResumeAndCompare("mid_epoch", 2);
 }
 
 TEST(TrainerTest, ResumeWithAnotherSeedFails) {
