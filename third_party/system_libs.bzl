@@ -128,14 +128,17 @@ def _libtorch_impl(ctx):
             if not ctx.path(required).exists:
                 fail("{}={}: {} not found; point it at a libtorch folder or site-packages/torch".format(_TORCH_ENV, root, required))
         _link_headers(ctx, {include + "/" + d: d for d in ["torch", "ATen", "c10", "caffe2"]})
-        libs = ["-L" + lib, "-Wl,-rpath," + lib, "-Wl,--no-as-needed"]
+        # --push-state/--pop-state: keep every LibTorch library (its CUDA
+        # kernels register themselves at load time) without turning
+        # --as-needed on for the libraries that follow on the link line.
+        libs = ["-L" + lib, "-Wl,-rpath," + lib, "-Wl,--push-state,--no-as-needed"]
         has_cuda = ctx.path(lib + "/libtorch_cuda.so").exists
         if want_cuda and not has_cuda:
             fail("--config=cuda: {} has no libtorch_cuda.so; {} must name a CUDA-enabled LibTorch".format(lib, _TORCH_ENV))
         if has_cuda:
             libs += ["-ltorch_cuda", "-lc10_cuda"]
             defines.append("POSEFIX_TORCH_CUDA=1")
-        libs += ["-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--as-needed"]
+        libs += ["-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--pop-state"]
 
         # A pip wheel finds its CUDA runtime in the sibling nvidia-* wheels
         # (site-packages/nvidia/*/lib): make the binaries find them too.
@@ -152,7 +155,7 @@ def _libtorch_impl(ctx):
         if want_cuda:
             fail("--config=cuda needs {} set to a CUDA-enabled LibTorch (e.g. --repo_env={}=/path/to/site-packages/torch)".format(_TORCH_ENV, _TORCH_ENV))
         _link_headers(ctx, {"/usr/include/" + d: d for d in ["torch", "ATen", "c10", "caffe2"]})
-        libs = ["-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--as-needed"]
+        libs = ["-Wl,--push-state,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--pop-state"]
     ctx.file("WORKSPACE", 'workspace(name = "libtorch")\n')
     ctx.file("BUILD", """
 package(default_visibility = ["//visibility:public"])
