@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 
@@ -39,8 +41,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
   std::FILE* file = std::fopen(temporary.c_str(), "wb");
   if (file == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
   }
   const bool written = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
   const bool closed = std::fclose(file) == 0;
@@ -53,6 +54,16 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     std::remove(temporary.c_str());
     return absl::UnavailableError(
         absl::StrCat(path, ": cannot rename into place: ", std::strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CreateDirectories(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat(path, ": cannot create the folder: ", error.message()));
   }
   return absl::OkStatus();
 }

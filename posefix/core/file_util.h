@@ -11,16 +11,18 @@ namespace posefix {
 
 // An InvalidArgument error that names the file and the field at fault, in
 // the form "FILE: FIELD: MESSAGE" every tool of the project prints.
-absl::Status FieldError(absl::string_view file, absl::string_view field,
-                        absl::string_view message);
+absl::Status FieldError(absl::string_view file, absl::string_view field, absl::string_view message);
 
 // The whole content of a file, or NotFound/Unavailable naming the file.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // Writes to PATH.tmp.<pid> and renames over PATH, so a reader never sees a
 // half-written file and a failed write leaves no file behind.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::string_view contents);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
+
+// Creates `path` and any missing parents (like mkdir -p); an existing
+// folder is fine. Errors name the path.
+absl::Status CreateDirectories(const std::string& path);
 
 // Resolves a path given on a command line. `bazel run` starts tools in their
 // runfiles tree, so a relative path is taken relative to the directory the

@@ -43,6 +43,18 @@ TEST(FileUtilTest, FailedWriteLeavesNothingBehind) {
   EXPECT_FALSE(std::filesystem::exists(directory));
 }
 
+TEST(FileUtilTest, CreateDirectoriesMakesParentsAndAcceptsExisting) {
+  const std::string nested = TempPath("a/b/c");
+  ASSERT_TRUE(CreateDirectories(nested).ok());
+  EXPECT_TRUE(std::filesystem::is_directory(nested));
+  EXPECT_TRUE(CreateDirectories(nested).ok());
+  const std::string file = TempPath("plain_file");
+  ASSERT_TRUE(WriteFileAtomically(file, "x").ok());
+  absl::Status status = CreateDirectories(file + "/sub");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("plain_file/sub"), std::string::npos);
+}
+
 TEST(FileUtilTest, FieldErrorNamesFileAndField) {
   absl::Status status = FieldError("a.json", "annotations[2].bbox", "negative size");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);

@@ -266,10 +266,7 @@ absl::Status WritePng(const std::string& path, const cv::Mat& image) {
 }
 
 absl::Status WriteReport(const std::vector<RunMetrics>& runs, const std::string& out_dir) {
-  if (mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(
-        absl::StrCat(out_dir, ": cannot create the report folder: ", std::strerror(errno)));
-  }
+  if (absl::Status created = CreateDirectories(out_dir); !created.ok()) return created;
   for (const auto& [name, csv] : ReportCsvFiles(runs)) {
     if (absl::Status s = WriteFileAtomically(absl::StrCat(out_dir, "/", name), csv); !s.ok()) {
       return s;

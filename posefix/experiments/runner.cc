@@ -42,14 +42,6 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &info) == 0;
 }
 
-absl::Status MakeDirectory(const std::string& path) {
-  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot create the folder: ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
 std::string JoinPath(const std::string& folder, const std::string& path) {
   if (path.empty() || path[0] == '/' || folder.empty()) return path;
   return absl::StrCat(folder, "/", path);
@@ -270,8 +262,8 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   }
   if (absl::Status s = CheckInputs(plan); !s.ok()) return s;
 
-  if (absl::Status s = MakeDirectory(options.out_dir); !s.ok()) return s;
-  if (absl::Status s = MakeDirectory(plan.run_dir); !s.ok()) return s;
+  if (absl::Status s = CreateDirectories(options.out_dir); !s.ok()) return s;
+  if (absl::Status s = CreateDirectories(plan.run_dir); !s.ok()) return s;
   if (!Exists(spec_file)) {
     if (absl::Status s = WriteTextProto(spec_file, plan.spec); !s.ok()) return s;
   }

@@ -359,11 +359,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   }
 
   const std::string dir = ResolveUserPath(config.checkpoint_dir);
-  std::error_code fs_error;
-  fs::create_directories(dir, fs_error);
-  if (fs_error) {
-    return FieldError(kConfigSource, "checkpoint_dir",
-                      absl::StrCat("cannot create ", dir, ": ", fs_error.message()));
+  if (absl::Status created = CreateDirectories(dir); !created.ok()) {
+    return FieldError(kConfigSource, "checkpoint_dir", created.message());
   }
   absl::StatusOr<std::optional<TrainingState>> previous = ReadState(dir);
   if (!previous.ok()) return previous.status();

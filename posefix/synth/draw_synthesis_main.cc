@@ -19,6 +19,7 @@
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/path_flags.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/synth/synthesizer.h"
 
@@ -67,6 +68,7 @@ void DrawLegend(cv::Mat* canvas, const std::vector<int>& counts, int scale) {
 }
 
 absl::Status Run() {
+  ResolvePathFlags({"gt", "images", "out_dir", "error_model"});
   if (FLAGS_out_dir.empty()) return absl::InvalidArgumentError("--out_dir: required");
   if (FLAGS_max_images <= 0) return absl::InvalidArgumentError("--max_images: must be positive");
   AreaSource area_source;
@@ -101,12 +103,7 @@ absl::Status Run() {
   std::map<int64_t, std::vector<const SynthesizedPerson*>> by_image;
   for (const SynthesizedPerson& person : *people) by_image[person.image_id].push_back(&person);
 
-  std::error_code error;
-  std::filesystem::create_directories(FLAGS_out_dir, error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(FLAGS_out_dir, ": cannot create directory: ", error.message()));
-  }
+  if (absl::Status created = CreateDirectories(FLAGS_out_dir); !created.ok()) return created;
   int drawn = 0;
   for (const ImageInfo& image : dataset->images) {
     if (drawn >= FLAGS_max_images) break;

@@ -10,6 +10,7 @@
 #include "gflags/gflags.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/path_flags.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/synth/error_model.h"
 #include "posefix/synth/synthesizer.h"
@@ -29,6 +30,7 @@ namespace posefix {
 namespace {
 
 absl::Status Run() {
+  ResolvePathFlags({"gt", "out", "schema_file", "error_model"});
   if (FLAGS_gt.empty()) return absl::InvalidArgumentError("--gt: required");
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out: required");
   AreaSource area_source;

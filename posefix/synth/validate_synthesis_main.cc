@@ -10,6 +10,7 @@
 #include "gflags/gflags.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/path_flags.h"
 #include "posefix/synth/synthesis_validation.h"
 
 DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_local.json",
@@ -23,6 +24,7 @@ namespace posefix {
 namespace {
 
 absl::Status Run() {
+  ResolvePathFlags({"gt", "error_model"});
   if (FLAGS_seeds <= 0) return absl::InvalidArgumentError("--seeds: must be positive");
   AreaSource area_source;
   if (FLAGS_area == "annotation") {

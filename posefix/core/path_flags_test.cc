@@ -1,0 +1,24 @@
+#include "posefix/core/path_flags.h"
+
+#include <cstdlib>
+
+#include "gflags/gflags.h"
+#include "gtest/gtest.h"
+
+DEFINE_string(given_path, "", "a path the test sets");
+DEFINE_string(default_path, "testdata/x.json", "a path left at its default");
+
+namespace posefix {
+namespace {
+
+TEST(PathFlagsTest, ResolvesOnlyWhatTheUserSet) {
+  setenv("BUILD_WORKING_DIRECTORY", "/home/me/repo", 1);
+  gflags::SetCommandLineOption("given_path", "data/gt.json");
+  ResolvePathFlags({"given_path", "default_path"});
+  EXPECT_EQ(FLAGS_given_path, "/home/me/repo/data/gt.json");
+  EXPECT_EQ(FLAGS_default_path, "testdata/x.json");
+  unsetenv("BUILD_WORKING_DIRECTORY");
+}
+
+}  // namespace
+}  // namespace posefix
