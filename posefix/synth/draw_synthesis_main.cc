@@ -1,6 +1,7 @@
 // Draws ground-truth and synthesized poses on real images, each synthesized
 // keypoint coloured by its status (as the paper's Figures 3 and 4):
-//   bazel run //posefix/synth:draw_synthesis -- --out_dir=$PWD/synth_png [--gt=FILE --images=DIR] [--seed=N] [--max_images=N]
+//   bazel run //posefix/synth:draw_synthesis -- --out_dir=$PWD/synth_png [--gt=FILE --images=DIR]
+//   [--seed=N] [--max_images=N]
 // Ground truth: white skeleton and dots. Each labelled keypoint: a line from
 // its ground truth to its synthesized point, which is a dot in the colour of
 // its status; unlabelled keypoints: grey rings.
@@ -19,8 +20,8 @@
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
-#include "posefix/core/path_flags.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/path_flags.h"
 #include "posefix/synth/synthesizer.h"
 
 DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_fixture.json",
@@ -71,25 +72,12 @@ absl::Status Run() {
   ResolvePathFlags({"gt", "images", "out_dir", "error_model"});
   if (FLAGS_out_dir.empty()) return absl::InvalidArgumentError("--out_dir: required");
   if (FLAGS_max_images <= 0) return absl::InvalidArgumentError("--max_images: must be positive");
-  AreaSource area_source;
-  if (FLAGS_area == "annotation") {
-    area_source = AreaSource::kAnnotation;
-  } else if (FLAGS_area == "box") {
-    area_source = AreaSource::kBox;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--area: must be 'annotation' or 'box', got '", FLAGS_area, "'"));
+  absl::StatusOr<AreaSource> area_source = ParseAreaSource(FLAGS_area);
+  if (!area_source.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--area: ", area_source.status().message()));
   }
   const KeypointSchema& schema = CocoSchema();
-  ErrorModel model;
-  std::string model_source = "release error model";
-  if (!FLAGS_error_model.empty()) {
-    absl::StatusOr<ErrorModel> loaded = LoadErrorModel(FLAGS_error_model, schema);
-    if (!loaded.ok()) return loaded.status();
-    model = *loaded;
-    model_source = FLAGS_error_model;
-  }
-  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(model, schema, model_source);
+  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, schema);
   if (!synthesizer.ok()) return synthesizer.status();
   CocoReadOptions read_options;
   read_options.keep_extra_fields = false;
@@ -97,7 +85,7 @@ absl::Status Run() {
   absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(FLAGS_gt, read_options);
   if (!dataset.ok()) return dataset.status();
   absl::StatusOr<std::vector<SynthesizedPerson>> people =
-      SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, area_source, FLAGS_gt);
+      SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, *area_source, FLAGS_gt);
   if (!people.ok()) return people.status();
 
   std::map<int64_t, std::vector<const SynthesizedPerson*>> by_image;

@@ -10,8 +10,8 @@
 #include "gflags/gflags.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
-#include "posefix/core/path_flags.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/path_flags.h"
 #include "posefix/synth/error_model.h"
 #include "posefix/synth/synthesizer.h"
 
@@ -33,14 +33,9 @@ absl::Status Run() {
   ResolvePathFlags({"gt", "out", "schema_file", "error_model"});
   if (FLAGS_gt.empty()) return absl::InvalidArgumentError("--gt: required");
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out: required");
-  AreaSource area_source;
-  if (FLAGS_area == "annotation") {
-    area_source = AreaSource::kAnnotation;
-  } else if (FLAGS_area == "box") {
-    area_source = AreaSource::kBox;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--area: must be 'annotation' or 'box', got '", FLAGS_area, "'"));
+  absl::StatusOr<AreaSource> area_source = ParseAreaSource(FLAGS_area);
+  if (!area_source.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--area: ", area_source.status().message()));
   }
 
   KeypointSchema schema;
@@ -55,15 +50,7 @@ absl::Status Run() {
     schema = **builtin;
   }
 
-  ErrorModel model;
-  std::string model_source = "release error model";
-  if (!FLAGS_error_model.empty()) {
-    absl::StatusOr<ErrorModel> loaded = LoadErrorModel(FLAGS_error_model, schema);
-    if (!loaded.ok()) return loaded.status();
-    model = *loaded;
-    model_source = FLAGS_error_model;
-  }
-  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(model, schema, model_source);
+  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, schema);
   if (!synthesizer.ok()) return synthesizer.status();
 
   CocoReadOptions read_options;
@@ -73,7 +60,7 @@ absl::Status Run() {
   if (!dataset.ok()) return dataset.status();
 
   absl::StatusOr<std::vector<SynthesizedPerson>> people =
-      SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, area_source, FLAGS_gt);
+      SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, *area_source, FLAGS_gt);
   if (!people.ok()) return people.status();
 
   std::vector<KeypointResult> results;

@@ -368,6 +368,23 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
   return result;
 }
 
+absl::StatusOr<AreaSource> ParseAreaSource(absl::string_view name) {
+  if (name == "annotation") return AreaSource::kAnnotation;
+  if (name == "box") return AreaSource::kBox;
+  return absl::InvalidArgumentError(
+      absl::StrCat("must be 'annotation' or 'box', got '", name, "'"));
+}
+
+absl::StatusOr<Synthesizer> LoadSynthesizer(const std::string& error_model_path,
+                                            const KeypointSchema& schema) {
+  if (error_model_path.empty()) {
+    return Synthesizer::Create(ErrorModel(), schema, "release error model");
+  }
+  absl::StatusOr<ErrorModel> model = LoadErrorModel(error_model_path, schema);
+  if (!model.ok()) return model.status();
+  return Synthesizer::Create(*model, schema, error_model_path);
+}
+
 std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons, int target,
                                     double min_iou) {
   std::vector<int> neighbours;

@@ -2,6 +2,7 @@
 #define POSEFIX_SYNTH_SYNTHESIZER_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -107,6 +108,15 @@ enum class AreaSource {
   // bbox width * height, as the release does in its crops.
   kBox,
 };
+
+// "annotation" or "box", as the synth tools' --area flag spells them.
+absl::StatusOr<AreaSource> ParseAreaSource(absl::string_view name);
+
+// The synthesizer of the text-format ErrorModel at `error_model_path`
+// (fields left out keep the release's), or of the release's model when the
+// path is empty.
+absl::StatusOr<Synthesizer> LoadSynthesizer(const std::string& error_model_path,
+                                            const KeypointSchema& schema);
 
 // Positions in `persons` of the non-crowd persons other than `target` whose
 // box IoU with it is at least `min_iou`.

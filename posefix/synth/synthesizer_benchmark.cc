@@ -1,5 +1,6 @@
 // Synthesized persons per second (items_per_second).
-//   bazel run //posefix/synth:synthesizer_benchmark -- --annotations=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+//   bazel run //posefix/synth:synthesizer_benchmark --
+//   --annotations=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
 #include <string>
 #include <vector>
 

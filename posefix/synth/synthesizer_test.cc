@@ -421,3 +421,26 @@ TEST(SynthesizerTest, CropModeTransformsTheNeighboursAlike) {
 
 }  // namespace
 }  // namespace posefix
+
+namespace posefix {
+namespace {
+
+TEST(SynthesizerToolsTest, ParsesTheAreaSourceNames) {
+  EXPECT_EQ(*ParseAreaSource("annotation"), AreaSource::kAnnotation);
+  EXPECT_EQ(*ParseAreaSource("box"), AreaSource::kBox);
+  absl::StatusOr<AreaSource> bad = ParseAreaSource("mask");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "must be 'annotation' or 'box', got 'mask'");
+}
+
+TEST(SynthesizerToolsTest, LoadsTheReleaseModelWithoutAFile) {
+  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer("", CocoSchema());
+  ASSERT_TRUE(synthesizer.ok()) << synthesizer.status();
+  EXPECT_EQ(synthesizer->model().overlap_iou(), ReleaseErrorModel().overlap_iou());
+  absl::StatusOr<Synthesizer> missing = LoadSynthesizer("no/such/model.pbtxt", CocoSchema());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no/such/model.pbtxt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace posefix

@@ -1,6 +1,7 @@
 // Item 6 of the synthesis issue: the error taxonomy of posefix/eval applied to
 // synthesized poses reproduces the ErrorModel's status frequencies.
-//   bazel run //posefix/synth:validate_synthesis -- --gt=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+//   bazel run //posefix/synth:validate_synthesis --
+//   --gt=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,24 +27,11 @@ namespace {
 absl::Status Run() {
   ResolvePathFlags({"gt", "error_model"});
   if (FLAGS_seeds <= 0) return absl::InvalidArgumentError("--seeds: must be positive");
-  AreaSource area_source;
-  if (FLAGS_area == "annotation") {
-    area_source = AreaSource::kAnnotation;
-  } else if (FLAGS_area == "box") {
-    area_source = AreaSource::kBox;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--area: must be 'annotation' or 'box', got '", FLAGS_area, "'"));
+  absl::StatusOr<AreaSource> area_source = ParseAreaSource(FLAGS_area);
+  if (!area_source.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--area: ", area_source.status().message()));
   }
-  ErrorModel model;
-  std::string model_source = "release error model";
-  if (!FLAGS_error_model.empty()) {
-    absl::StatusOr<ErrorModel> loaded = LoadErrorModel(FLAGS_error_model, CocoSchema());
-    if (!loaded.ok()) return loaded.status();
-    model = *loaded;
-    model_source = FLAGS_error_model;
-  }
-  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(model, CocoSchema(), model_source);
+  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, CocoSchema());
   if (!synthesizer.ok()) return synthesizer.status();
   CocoReadOptions options;
   options.keep_extra_fields = false;
@@ -52,7 +40,7 @@ absl::Status Run() {
   std::vector<uint64_t> seeds;
   for (int i = 0; i < FLAGS_seeds; ++i) seeds.push_back(FLAGS_seed + i);
   absl::StatusOr<SynthesisValidation> validation =
-      ValidateSynthesis(*dataset, *synthesizer, seeds, area_source, FLAGS_gt);
+      ValidateSynthesis(*dataset, *synthesizer, seeds, *area_source, FLAGS_gt);
   if (!validation.ok()) return validation.status();
   std::printf("%s: area = %s\n%s", FLAGS_gt.c_str(), FLAGS_area.c_str(),
               FormatSynthesisValidation(*validation).c_str());
