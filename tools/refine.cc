@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/model/refine_results.h"
 
@@ -86,12 +87,6 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Refines COCO keypoint results with PoseFix; see tools/refine.cc.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const absl::Status status = posefix::Run();
-  if (!status.ok()) {
-    std::cerr << status.message() << '\n';
-    return 1;
-  }
-  return 0;
+  return posefix::RunCommandLine(
+      argc, argv, "Refines COCO keypoint results with PoseFix; see tools/refine.cc.", posefix::Run);
 }

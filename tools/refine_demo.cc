@@ -17,6 +17,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/model/refiner.h"
@@ -115,12 +116,7 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Draws input and refined poses of one image; see tools/refine_demo.cc.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const absl::Status status = posefix::Run();
-  if (!status.ok()) {
-    std::cerr << status.message() << '\n';
-    return 1;
-  }
-  return 0;
+  return posefix::RunCommandLine(
+      argc, argv, "Draws input and refined poses of one image; see tools/refine_demo.cc.",
+      posefix::Run);
 }

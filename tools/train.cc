@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/text_proto.h"
@@ -103,12 +104,5 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Trains PoseFix; see tools/train.cc.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const absl::Status status = posefix::Run();
-  if (!status.ok()) {
-    std::cerr << status.message() << '\n';
-    return 1;
-  }
-  return 0;
+  return posefix::RunCommandLine(argc, argv, "Trains PoseFix; see tools/train.cc.", posefix::Run);
 }

@@ -19,9 +19,9 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
-#include "posefix/core/path_flags.h"
 #include "posefix/synth/synthesizer.h"
 
 DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_fixture.json",
@@ -163,12 +163,7 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("--out_dir=DIR [--gt=FILE --images=DIR] [--seed=N] [--max_images=N]");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  absl::Status status = posefix::Run();
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return posefix::RunCommandLine(
+      argc, argv, "--out_dir=DIR [--gt=FILE --images=DIR] [--seed=N] [--max_images=N]",
+      posefix::Run);
 }

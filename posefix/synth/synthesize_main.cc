@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
-#include "posefix/core/path_flags.h"
 #include "posefix/synth/error_model.h"
 #include "posefix/synth/synthesizer.h"
 
@@ -83,12 +83,6 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("--gt=FILE --out=FILE [--seed=N] [--error_model=FILE]");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  absl::Status status = posefix::Run();
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return posefix::RunCommandLine(argc, argv, "--gt=FILE --out=FILE [--seed=N] [--error_model=FILE]",
+                                 posefix::Run);
 }

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/keypoint_schema.h"
-#include "posefix/core/path_flags.h"
 #include "posefix/synth/synthesis_validation.h"
 
 DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_local.json",
@@ -51,11 +51,7 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  absl::Status status = posefix::Run();
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return posefix::RunCommandLine(
+      argc, argv, "--gt=FILE [--seed=N] [--seeds=N] [--error_model=FILE] [--area=annotation|box]",
+      posefix::Run);
 }

@@ -1,5 +1,6 @@
-#include "posefix/core/path_flags.h"
+#include "posefix/core/command_line.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -16,6 +17,15 @@ void ResolvePathFlags(std::initializer_list<const char*> flag_names) {
     if (info.is_default || info.current_value.empty()) continue;
     gflags::SetCommandLineOption(name, ResolveUserPath(info.current_value).c_str());
   }
+}
+
+int RunCommandLine(int argc, char** argv, const char* usage, absl::Status (*run)()) {
+  gflags::SetUsageMessage(usage);
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  const absl::Status status = run();
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
+  return 1;
 }
 
 }  // namespace posefix

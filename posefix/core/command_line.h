@@ -1,0 +1,23 @@
+#ifndef POSEFIX_CORE_COMMAND_LINE_H_
+#define POSEFIX_CORE_COMMAND_LINE_H_
+
+#include <initializer_list>
+
+#include "absl/status/status.h"
+
+namespace posefix {
+
+// Rewrites each named string gflag that the user set on the command line
+// with ResolveUserPath, so that under `bazel run` a relative path means the
+// directory bazel was run from. Flags left at their defaults keep them (a
+// default such as "testdata/..." names a runfiles path).
+void ResolvePathFlags(std::initializer_list<const char*> flag_names);
+
+// The body of every tool's main(): parses the gflags, runs `run`, and on
+// failure prints the status message (which names the file and field) to
+// stderr. Returns the process exit code: 0, or 1 on failure.
+int RunCommandLine(int argc, char** argv, const char* usage, absl::Status (*run)());
+
+}  // namespace posefix
+
+#endif  // POSEFIX_CORE_COMMAND_LINE_H_
