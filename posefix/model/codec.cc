@@ -20,16 +20,24 @@ at::Tensor MaskedMean(const at::Tensor& per_keypoint, const at::Tensor& weights)
   return (per_keypoint * weights).sum() / weights.sum().clamp_min(1);
 }
 
+// The part of the targets both output encodings share: which keypoints
+// carry loss, and their ground truth in output cells (zero where none).
+TrainingTargets WeightsAndCoords(const at::Tensor& ground_truth,
+                                 const ResolvedModelOptions& options) {
+  TrainingTargets targets;
+  targets.weights = LossWeights(ground_truth, options.input_height, options.input_width);
+  targets.coords =
+      PresentAndCoords(ground_truth).second / kOutputStride * targets.weights.unsqueeze(2);
+  return targets;
+}
+
 class IntegralCodec : public PoseCodec {
  public:
   using PoseCodec::PoseCodec;
 
   TrainingTargets EncodeTargets(const at::Tensor& ground_truth) const override {
     const ResolvedModelOptions& o = options();
-    TrainingTargets targets;
-    targets.weights = LossWeights(ground_truth, o.input_height, o.input_width);
-    targets.coords = PresentAndCoords(ground_truth).second / kOutputStride *
-                     targets.weights.unsqueeze(2);
+    TrainingTargets targets = WeightsAndCoords(ground_truth, o);
     targets.heatmaps = BilinearOneHot(targets.coords, o.output_height(), o.output_width()) *
                        targets.weights.unsqueeze(2).unsqueeze(3);
     return targets;
@@ -40,8 +48,7 @@ class IntegralCodec : public PoseCodec {
     losses.total = at::zeros({}, output.options());
     if (options().use_heatmap_loss) {
       const at::Tensor log_probabilities = at::log_softmax(output.flatten(2), 2);
-      const at::Tensor cross_entropy =
-          -(targets.heatmaps.flatten(2) * log_probabilities).sum(2);
+      const at::Tensor cross_entropy = -(targets.heatmaps.flatten(2) * log_probabilities).sum(2);
       losses.heatmap = MaskedMean(cross_entropy, targets.weights);
       losses.total = losses.total + losses.heatmap;
     }
@@ -64,10 +71,7 @@ class GaussianCodec : public PoseCodec {
 
   TrainingTargets EncodeTargets(const at::Tensor& ground_truth) const override {
     const ResolvedModelOptions& o = options();
-    TrainingTargets targets;
-    targets.weights = LossWeights(ground_truth, o.input_height, o.input_width);
-    targets.coords = PresentAndCoords(ground_truth).second / kOutputStride *
-                     targets.weights.unsqueeze(2);
+    TrainingTargets targets = WeightsAndCoords(ground_truth, o);
     const at::Tensor points = at::cat({targets.coords, targets.weights.unsqueeze(2)}, 2);
     targets.heatmaps =
         RenderGaussianHeatmaps(points, o.output_height(), o.output_width(), o.output_sigma, 1.0);
@@ -106,8 +110,7 @@ at::Tensor RenderOneHotHeatmaps(const at::Tensor& points, int height, int width,
   const auto [present, xy] = PresentAndCoords(points);
   const at::Tensor ix = at::round(xy.select(2, 0)).to(at::kLong);
   const at::Tensor iy = at::round(xy.select(2, 1)).to(at::kLong);
-  const at::Tensor inside =
-      (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height) & (present > 0);
+  const at::Tensor inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height) & (present > 0);
   const at::Tensor index = (iy.clamp(0, height - 1) * width + ix.clamp(0, width - 1));
   const int64_t batch = points.size(0), joints = points.size(1);
   at::Tensor maps = at::zeros({batch, joints, int64_t{height} * width}, xy.options());
@@ -118,8 +121,7 @@ at::Tensor RenderOneHotHeatmaps(const at::Tensor& points, int height, int width,
 at::Tensor SoftArgmax(const at::Tensor& logits) {
   TORCH_CHECK(logits.dim() == 4, "heatmaps must be [B, J, h, w], got ", logits.sizes());
   const int64_t height = logits.size(2), width = logits.size(3);
-  const at::Tensor probabilities =
-      at::softmax(logits.flatten(2), 2).view(logits.sizes());
+  const at::Tensor probabilities = at::softmax(logits.flatten(2), 2).view(logits.sizes());
   const at::TensorOptions options = logits.options();
   const at::Tensor x = (probabilities.sum(2) * at::arange(width, options)).sum(2);
   const at::Tensor y = (probabilities.sum(3) * at::arange(height, options)).sum(2);
