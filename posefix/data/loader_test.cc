@@ -20,14 +20,14 @@ constexpr char kAnnotations[] = "testdata/coco/annotations/person_keypoints_val2
 // Moves every labelled keypoint by a seeded offset: enough to tell streams
 // apart without depending on posefix/synth.
 InputPoseSynthesizer Shifting(std::atomic<int>* calls = nullptr) {
-  return [calls](const SynthesisInput& input, DeterministicRandom* random) -> absl::StatusOr<Pose> {
+  return [calls](const SynthesisInput& input, DeterministicRandom* random) -> absl::StatusOr<SynthesizedPose> {
     if (calls != nullptr) ++*calls;
     Pose pose = input.target;
     for (Keypoint& keypoint : pose) {
       keypoint.x += random->Uniform01() * 4 - 2;
       keypoint.y += random->Uniform01() * 4 - 2;
     }
-    return pose;
+    return SynthesizedPose{pose, {}, {}};
   };
 }
 

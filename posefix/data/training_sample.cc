@@ -80,11 +80,8 @@ std::vector<int> TrainablePersons(const CocoDataset& dataset) {
 }
 
 InputPoseSynthesizer SynthesizerFunction(const Synthesizer* synthesizer) {
-  return [synthesizer](const SynthesisInput& input,
-                       DeterministicRandom* random) -> absl::StatusOr<Pose> {
-    absl::StatusOr<SynthesizedPose> synthesized = synthesizer->Synthesize(input, random);
-    if (!synthesized.ok()) return synthesized.status();
-    return std::move(synthesized->pose);
+  return [synthesizer](const SynthesisInput& input, DeterministicRandom* random) {
+    return synthesizer->Synthesize(input, random);
   };
 }
 
@@ -136,12 +133,13 @@ absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const Co
     input = FlipSynthesisInput(input, crop_size.width, flip);
   }
   DeterministicRandom synthesis_random = DeterministicRandom::ForKey({seed, 1});
-  absl::StatusOr<Pose> pose = synthesizer(input, &synthesis_random);
+  absl::StatusOr<SynthesizedPose> pose = synthesizer(input, &synthesis_random);
   if (!pose.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "annotation ", annotation.id, ": input-pose synthesis: ", pose.status().message()));
   }
-  sample.input = *std::move(pose);
+  sample.input = std::move(pose->pose);
+  sample.input_status = std::move(pose->status);
   return sample;
 }
 

@@ -34,7 +34,7 @@ Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom&
 // pixels) and a random stream. Production code wraps a posefix::Synthesizer
 // (SynthesizerFunction); tests may pass a simpler function.
 using InputPoseSynthesizer =
-    std::function<absl::StatusOr<Pose>(const SynthesisInput&, DeterministicRandom*)>;
+    std::function<absl::StatusOr<SynthesizedPose>(const SynthesisInput&, DeterministicRandom*)>;
 
 // The release's synthesis (posefix/synth); `synthesizer` must outlive the
 // returned function.
@@ -46,6 +46,9 @@ struct TrainingSample {
   cv::Mat crop;  // CV_8UC3, BGR, input_height x input_width
   Pose target;
   Pose input;
+  // What the synthesizer made of each keypoint (the status head's labels);
+  // empty when the synthesizer does not say.
+  std::vector<SynthesisStatus> input_status;
   int64_t image_id = 0;
   int64_t annotation_id = 0;
   Augmentation augmentation;

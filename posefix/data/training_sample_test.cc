@@ -15,9 +15,9 @@ namespace {
 struct RecordingSynthesizer {
   std::vector<SynthesisInput> inputs;
   InputPoseSynthesizer Get() {
-    return [this](const SynthesisInput& input, DeterministicRandom*) -> absl::StatusOr<Pose> {
+    return [this](const SynthesisInput& input, DeterministicRandom*) -> absl::StatusOr<SynthesizedPose> {
       inputs.push_back(input);
-      return input.target;
+      return SynthesizedPose{input.target, {}, {}};
     };
   }
 };
@@ -215,7 +215,7 @@ TEST(TrainingSampleTest, DeterministicForASeed) {
 TEST(TrainingSampleTest, SynthesizerErrorsPropagate) {
   const CocoDataset dataset = TwoPersons();
   InputPoseSynthesizer failing = [](const SynthesisInput&,
-                                    DeterministicRandom*) -> absl::StatusOr<Pose> {
+                                    DeterministicRandom*) -> absl::StatusOr<SynthesizedPose> {
     return absl::InternalError("no candidate");
   };
   auto sample = MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(),

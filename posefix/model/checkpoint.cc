@@ -77,6 +77,12 @@ absl::Status CheckArchitecture(const std::string& path, const ModelOptions& stor
     return FieldError(path, absl::StrCat(kOptionsKey, ".", field),
                       absl::StrCat("checkpoint has ", stored_value, ", the model has ", net_value));
   };
+  if (resolved->backbone != net.backbone) {
+    return mismatch("backbone", Backbone_Name(resolved->backbone), Backbone_Name(net.backbone));
+  }
+  if (resolved->status_head != net.status_head) {
+    return mismatch("status_head.enabled", resolved->status_head, net.status_head);
+  }
   if (resolved->resnet_depth != net.resnet_depth) {
     return mismatch("resnet_depth", resolved->resnet_depth, net.resnet_depth);
   }

@@ -93,6 +93,14 @@ class GaussianCodec : public PoseCodec {
 
 }  // namespace
 
+at::Tensor StatusLoss(const at::Tensor& logits, const at::Tensor& labels) {
+  const at::Tensor labelled = labels >= 0;
+  const at::Tensor log_probabilities = at::log_softmax(logits.to(at::kFloat), 2);
+  const at::Tensor picked =
+      log_probabilities.gather(2, labels.clamp_min(0).unsqueeze(2)).squeeze(2);
+  return MaskedMean(-picked, labelled.to(at::kFloat));
+}
+
 at::Tensor RenderGaussianHeatmaps(const at::Tensor& points, int height, int width, double sigma,
                                   double peak) {
   const auto [present, xy] = PresentAndCoords(points);

@@ -62,7 +62,13 @@ struct Losses {
   at::Tensor total;
   at::Tensor heatmap;     // L_H (integral) or MSE (Gaussian)
   at::Tensor coordinate;  // L_C (integral only)
+  at::Tensor status;      // the status head's cross-entropy (StatusLoss)
 };
+
+// Cross-entropy of status logits [B, J, K] against labels [B, J] (int64 in
+// [0, K), negative where there is no label), averaged over the labelled
+// entries; 0 when none is labelled.
+at::Tensor StatusLoss(const at::Tensor& logits, const at::Tensor& labels);
 
 class PoseCodec {
  public:

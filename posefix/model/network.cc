@@ -1,5 +1,9 @@
 #include "posefix/model/network.h"
 
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
 #include <torch/cuda.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
@@ -46,7 +50,141 @@ Stages StagesOf(int depth) {
   TORCH_CHECK(false, "unsupported ResNet depth ", depth, " (ResolveModelOptions checks this)");
 }
 
+// One stage of EfficientNet-Lite before width and depth scaling
+// (efficientnet_lite_builder's block strings).
+struct LiteStage {
+  int64_t repeats, kernel, stride, expand_ratio, in_channels, out_channels;
+};
+constexpr LiteStage kLiteStages[] = {
+    {1, 3, 1, 1, 32, 16},  {2, 3, 2, 6, 16, 24},   {2, 5, 2, 6, 24, 40},   {3, 3, 2, 6, 40, 80},
+    {3, 5, 1, 6, 80, 112}, {4, 5, 2, 6, 112, 192}, {1, 3, 1, 6, 192, 320},
+};
+
+struct LiteScaling {
+  double width, depth;
+};
+
+LiteScaling LiteScalingOf(Backbone variant) {
+  switch (variant) {
+    case BACKBONE_EFFICIENTNET_LITE0:
+      return {1.0, 1.0};
+    case BACKBONE_EFFICIENTNET_LITE1:
+      return {1.0, 1.1};
+    case BACKBONE_EFFICIENTNET_LITE2:
+      return {1.1, 1.2};
+    default:
+      TORCH_CHECK(false, "not an EfficientNet-Lite backbone: ", Backbone_Name(variant));
+  }
+}
+
+// EfficientNet's channel rounding: to a multiple of 8, never below 90%.
+int64_t RoundChannels(int64_t channels, double width) {
+  const double scaled = channels * width;
+  int64_t rounded = std::max<int64_t>(8, static_cast<int64_t>(scaled + 4) / 8 * 8);
+  if (rounded < 0.9 * scaled) rounded += 8;
+  return rounded;
+}
+
+torch::nn::BatchNorm2d LiteBatchNorm(int64_t channels) {
+  // TensorFlow's momentum 0.99 is PyTorch's 0.01.
+  return torch::nn::BatchNorm2d(
+      torch::nn::BatchNorm2dOptions(channels).eps(1e-3).momentum(0.01));
+}
+
+// Convolutions pad themselves only where "SAME" padding is symmetric
+// (stride 1); PadSame pads the strided ones.
+torch::nn::Conv2d LiteConv(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                           int64_t groups = 1) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                               .stride(stride)
+                               .padding(stride == 1 ? (kernel - 1) / 2 : 0)
+                               .groups(groups)
+                               .bias(false));
+}
+
+void InitializeLikeTorchvision(torch::nn::Module& module) {
+  for (auto& child : module.modules(/*include_self=*/false)) {
+    if (auto* conv = child->as<torch::nn::Conv2d>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
+    } else if (auto* bn = child->as<torch::nn::BatchNorm2d>()) {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
 }  // namespace
+
+torch::Tensor PadSame(const torch::Tensor& x, int64_t kernel, int64_t stride) {
+  if (stride == 1) return x;
+  auto total = [&](int64_t size) {
+    const int64_t out = (size + stride - 1) / stride;
+    return std::max<int64_t>((out - 1) * stride + kernel - size, 0);
+  };
+  const int64_t pad_h = total(x.size(2)), pad_w = total(x.size(3));
+  if (pad_h == 0 && pad_w == 0) return x;
+  return torch::constant_pad_nd(x, {pad_w / 2, pad_w - pad_w / 2, pad_h / 2, pad_h - pad_h / 2});
+}
+
+MBConvBlockImpl::MBConvBlockImpl(int64_t in_channels, int64_t out_channels, int64_t kernel,
+                                 int64_t stride, int64_t expand_ratio)
+    : kernel_(kernel), stride_(stride), skip_(stride == 1 && in_channels == out_channels) {
+  const int64_t expanded = in_channels * expand_ratio;
+  if (expand_ratio != 1) {
+    expand_conv_ = register_module("_expand_conv", LiteConv(in_channels, expanded, 1, 1));
+    bn0_ = register_module("_bn0", LiteBatchNorm(expanded));
+  }
+  depthwise_conv_ = register_module("_depthwise_conv",
+                                    LiteConv(expanded, expanded, kernel, stride, expanded));
+  bn1_ = register_module("_bn1", LiteBatchNorm(expanded));
+  project_conv_ = register_module("_project_conv", LiteConv(expanded, out_channels, 1, 1));
+  bn2_ = register_module("_bn2", LiteBatchNorm(out_channels));
+}
+
+torch::Tensor MBConvBlockImpl::forward(torch::Tensor x) {
+  torch::Tensor out = x;
+  if (expand_conv_) out = torch::hardtanh(bn0_(expand_conv_(out)), 0, 6);
+  out = torch::hardtanh(bn1_(depthwise_conv_(PadSame(out, kernel_, stride_))), 0, 6);
+  out = bn2_(project_conv_(out));
+  return skip_ ? out + x : out;
+}
+
+EfficientNetLiteImpl::EfficientNetLiteImpl(Backbone variant, int64_t input_channels) {
+  const LiteScaling scaling = LiteScalingOf(variant);
+  // Lite keeps the stem (32) and head (1280) unscaled, and the repeats of
+  // the first and last stage.
+  constexpr int64_t kStemChannels = 32, kHeadChannels = 1280;
+  conv_stem_ = register_module("_conv_stem", LiteConv(input_channels, kStemChannels, 3, 2));
+  bn0_ = register_module("_bn0", LiteBatchNorm(kStemChannels));
+  blocks_ = torch::nn::ModuleList();
+  const int num_stages = static_cast<int>(std::size(kLiteStages));
+  for (int s = 0; s < num_stages; ++s) {
+    const LiteStage& stage = kLiteStages[s];
+    const bool fixed = s == 0 || s == num_stages - 1;
+    const int64_t repeats =
+        fixed ? stage.repeats
+              : static_cast<int64_t>(std::ceil(scaling.depth * static_cast<double>(stage.repeats)));
+    int64_t in = s == 0 ? kStemChannels : RoundChannels(stage.in_channels, scaling.width);
+    const int64_t out = RoundChannels(stage.out_channels, scaling.width);
+    for (int64_t r = 0; r < repeats; ++r) {
+      blocks_->push_back(
+          MBConvBlock(in, out, stage.kernel, r == 0 ? stage.stride : 1, stage.expand_ratio));
+      in = out;
+    }
+  }
+  register_module("_blocks", blocks_);
+  const int64_t last = RoundChannels(kLiteStages[num_stages - 1].out_channels, scaling.width);
+  conv_head_ = register_module("_conv_head", LiteConv(last, kHeadChannels, 1, 1));
+  bn1_ = register_module("_bn1", LiteBatchNorm(kHeadChannels));
+  out_channels_ = kHeadChannels;
+  InitializeLikeTorchvision(*this);
+}
+
+torch::Tensor EfficientNetLiteImpl::forward(torch::Tensor x) {
+  x = torch::hardtanh(bn0_(conv_stem_(PadSame(x, 3, 2))), 0, 6);
+  for (const auto& block : *blocks_) x = block->as<MBConvBlockImpl>()->forward(x);
+  return torch::hardtanh(bn1_(conv_head_(x)), 0, 6);
+}
 
 BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride) {
   conv1_ = register_module("conv1", Conv(in_channels, planes, 3, stride, 1));
@@ -105,15 +243,7 @@ ResNetImpl::ResNetImpl(int depth, int64_t input_channels) {
     *layers[stage] = register_module(absl::StrCat("layer", stage + 1), layer);
   }
   out_channels_ = in;
-  // torchvision's initialization.
-  for (auto& module : modules(/*include_self=*/false)) {
-    if (auto* conv = module->as<torch::nn::Conv2d>()) {
-      torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
-      torch::nn::init::ones_(bn->weight);
-      torch::nn::init::zeros_(bn->bias);
-    }
-  }
+  InitializeLikeTorchvision(*this);
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
@@ -126,10 +256,17 @@ torch::Tensor ResNetImpl::forward(torch::Tensor x) {
 }
 
 PoseFixNetImpl::PoseFixNetImpl(const ResolvedModelOptions& options) : options_(options) {
-  backbone_ = register_module("backbone", ResNet(options.resnet_depth, options.input_channels()));
+  int64_t in = 0;
+  if (options.backbone == BACKBONE_RESNET) {
+    resnet_ = register_module("backbone", ResNet(options.resnet_depth, options.input_channels()));
+    in = resnet_->out_channels();
+  } else {
+    lite_ = register_module("backbone",
+                            EfficientNetLite(options.backbone, options.input_channels()));
+    in = lite_->out_channels();
+  }
   constexpr int64_t kHeadChannels = 256;
   torch::nn::Sequential deconv;
-  int64_t in = backbone_->out_channels();
   for (int i = 0; i < 3; ++i) {
     torch::nn::ConvTranspose2d up(torch::nn::ConvTranspose2dOptions(in, kHeadChannels, 4)
                                       .stride(2)
@@ -148,15 +285,26 @@ PoseFixNetImpl::PoseFixNetImpl(const ResolvedModelOptions& options) : options_(o
       torch::nn::Conv2d(torch::nn::Conv2dOptions(kHeadChannels, options.num_keypoints, 1)));
   torch::nn::init::normal_(final_layer_->weight, 0, 0.001);
   torch::nn::init::zeros_(final_layer_->bias);
+  if (options.status_head) {
+    status_layer_ = register_module(
+        "status_layer", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                            kHeadChannels, options.num_keypoints * kNumInputStatuses, 1)));
+    torch::nn::init::normal_(status_layer_->weight, 0, 0.001);
+    torch::nn::init::zeros_(status_layer_->bias);
+  }
 }
 
 torch::Tensor PoseFixNetImpl::forward(const torch::Tensor& input) {
+  return Run(input, torch::Tensor()).heatmaps;
+}
+
+NetworkOutput PoseFixNetImpl::Run(const torch::Tensor& input, const torch::Tensor& input_points) {
   TORCH_CHECK(input.dim() == 4 && input.size(1) == options_.input_channels(),
               "network input must be [B, ", options_.input_channels(), ", H, W], got ",
               input.sizes());
   TORCH_CHECK(input.size(2) % 32 == 0 && input.size(3) % 32 == 0,
               "network input height and width must be multiples of 32, got ", input.sizes());
-  torch::Tensor x = backbone_(input);
+  torch::Tensor x = resnet_ ? resnet_(input) : lite_(input);
   for (const auto& layer : deconv_layers_->children()) {
     if (const auto* up = layer->as<torch::nn::ConvTranspose2d>()) {
       // cuDNN's transposed convolution is fast; the CPU one is not.
@@ -168,7 +316,27 @@ torch::Tensor PoseFixNetImpl::forward(const torch::Tensor& input) {
       x = torch::relu(x);
     }
   }
-  return final_layer_(x);
+  NetworkOutput output;
+  output.heatmaps = final_layer_(x);
+  if (status_layer_ && input_points.defined()) {
+    const int64_t batch = x.size(0), joints = options_.num_keypoints;
+    const int64_t height = x.size(2), width = x.size(3);
+    // Each joint's kNumInputStatuses maps, read bilinearly at its input point
+    // (in output cells; points outside the crop read the border).
+    const torch::Tensor maps =
+        status_layer_(x).view({batch * joints, kNumInputStatuses, height, width});
+    const torch::Tensor cells = input_points.narrow(2, 0, 2).to(maps.dtype()) / kOutputStride;
+    const torch::Tensor scale =
+        torch::tensor({2.0 / std::max<int64_t>(width - 1, 1), 2.0 / std::max<int64_t>(height - 1, 1)},
+                      maps.options());
+    const torch::Tensor grid =
+        torch::nan_to_num(cells * scale - 1, 0.0).view({batch * joints, 1, 1, 2});
+    output.status_logits =
+        torch::grid_sampler(maps, grid, /*interpolation_mode=*/0, /*padding_mode=*/1,
+                            /*align_corners=*/true)
+            .view({batch, joints, kNumInputStatuses});
+  }
+  return output;
 }
 
 torch::Tensor ConvTranspose4x4Stride2(const torch::Tensor& x, const torch::Tensor& weight) {

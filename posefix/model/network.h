@@ -1,7 +1,7 @@
 #ifndef POSEFIX_MODEL_NETWORK_H_
 #define POSEFIX_MODEL_NETWORK_H_
 
-// The PoseFix network (SimpleBaseline on a ResNet). Internal to posefix/model:
+// The PoseFix network (SimpleBaseline on a ResNet or EfficientNet-Lite). Internal to posefix/model:
 // this header includes torch; code outside the package uses the Refiner.
 //
 // Parameter names follow torchvision's ResNet under "backbone." (conv1, bn1,
@@ -13,6 +13,7 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
@@ -70,9 +71,63 @@ class ResNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ResNet);
 
+// One inverted-residual block of EfficientNet-Lite (MobileNetV2's MBConv
+// without squeeze-excitation): 1x1 expansion (unless the ratio is 1),
+// depthwise k x k with TensorFlow's "SAME" padding, 1x1 projection; BN
+// (eps 1e-3, momentum 0.01) after each conv, ReLU6 after the first two; a skip
+// connection when the stride is 1 and the channels stay.
+class MBConvBlockImpl : public torch::nn::Module {
+ public:
+  MBConvBlockImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+                  int64_t expand_ratio);
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  int64_t kernel_, stride_;
+  bool skip_;
+  torch::nn::Conv2d expand_conv_{nullptr}, depthwise_conv_{nullptr}, project_conv_{nullptr};
+  torch::nn::BatchNorm2d bn0_{nullptr}, bn1_{nullptr}, bn2_{nullptr};
+};
+TORCH_MODULE(MBConvBlock);
+
+// EfficientNet-Lite0/1/2 without pooling and classifier: stem, blocks and the
+// 1x1 head conv (1280 features at stride 32). The stem takes
+// `input_channels`. Parameter names are efficientnet-lite-pytorch's
+// (_conv_stem, _bn0, _blocks.N._expand_conv, ..., _conv_head, _bn1).
+class EfficientNetLiteImpl : public torch::nn::Module {
+ public:
+  EfficientNetLiteImpl(Backbone variant, int64_t input_channels);
+  torch::Tensor forward(torch::Tensor x);
+  int64_t out_channels() const { return out_channels_; }
+  torch::nn::Conv2d& conv_stem() { return conv_stem_; }
+
+ private:
+  int64_t out_channels_ = 0;
+  torch::nn::Conv2d conv_stem_{nullptr}, conv_head_{nullptr};
+  torch::nn::BatchNorm2d bn0_{nullptr}, bn1_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+};
+TORCH_MODULE(EfficientNetLite);
+
+// TensorFlow's "SAME" padding for a k x k convolution of stride `stride`:
+// total padding max((ceil(n / s) - 1) * s + k - n, 0) per axis, the odd pixel
+// at the bottom/right. Pads nothing when that is symmetric and the conv pads
+// itself (stride 1).
+torch::Tensor PadSame(const torch::Tensor& x, int64_t kernel, int64_t stride);
+
+// What the network computes for a batch.
+struct NetworkOutput {
+  // [B, J, H/4, W/4] heatmaps (logits for the integral output).
+  torch::Tensor heatmaps;
+  // [B, J, kNumInputStatuses] logits of each input keypoint's status; an
+  // undefined tensor without a status head or input points.
+  torch::Tensor status_logits;
+};
+
 // Backbone + 3 transposed convs (4x4, stride 2, 256 channels, BN, ReLU) + a
-// 1x1 conv to J heatmaps. Built with torchvision's random initialization
-// for the backbone and SimpleBaseline's (normal, std 0.001) for the head;
+// 1x1 conv to J heatmaps (+ the optional status head). Built with
+// torchvision's random initialization for the backbone (kaiming normal,
+// fan-out) and SimpleBaseline's (normal, std 0.001) for the head;
 // seed with torch::manual_seed first for a reproducible network.
 class PoseFixNetImpl : public torch::nn::Module {
  public:
@@ -80,15 +135,24 @@ class PoseFixNetImpl : public torch::nn::Module {
   // [B, 3 (+J), H, W] -> [B, J, H/4, W/4] heatmaps (logits for the integral
   // output).
   torch::Tensor forward(const torch::Tensor& input);
+  // The heatmaps and, with a status head, the status logits read at
+  // `input_points` ([B, J, 3] crop pixels, the input pose the pose channels
+  // were rendered from).
+  NetworkOutput Run(const torch::Tensor& input, const torch::Tensor& input_points);
 
   const ResolvedModelOptions& options() const { return options_; }
-  ResNet& backbone() { return backbone_; }
+  // The backbone of options().backbone; the other is null.
+  ResNet& resnet() { return resnet_; }
+  EfficientNetLite& lite() { return lite_; }
 
  private:
   ResolvedModelOptions options_;
-  ResNet backbone_{nullptr};
+  ResNet resnet_{nullptr};
+  EfficientNetLite lite_{nullptr};
   torch::nn::Sequential deconv_layers_{nullptr};
   torch::nn::Conv2d final_layer_{nullptr};
+  // kNumInputStatuses maps per joint, or null.
+  torch::nn::Conv2d status_layer_{nullptr};
 };
 TORCH_MODULE(PoseFixNet);
 

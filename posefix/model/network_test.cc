@@ -1,5 +1,6 @@
 #include "posefix/model/network.h"
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "posefix/model/codec.h"
 
@@ -49,7 +51,7 @@ TEST_F(NetworkTest, ParameterNamesFollowTorchvision) {
   EXPECT_NE(buffers.find("backbone.bn1.running_mean"), nullptr);
   EXPECT_NE(buffers.find("backbone.layer2.0.downsample.1.running_var"), nullptr);
   EXPECT_EQ(parameters["backbone.conv1.weight"].sizes(), at::IntArrayRef({64, 20, 7, 7}));
-  EXPECT_EQ(net->backbone()->out_channels(), 2048);
+  EXPECT_EQ(net->resnet()->out_channels(), 2048);
 }
 
 TEST_F(NetworkTest, ParameterCountsMatchTorchvision) {
@@ -97,6 +99,95 @@ TEST_F(NetworkTest, OutputShapesOfEveryVariantAndInputSize) {
       }
     }
   }
+}
+
+TEST_F(NetworkTest, EfficientNetLiteMatchesTheReferenceArchitecture) {
+  // efficientnet-lite-pytorch's models without _fc: parameter counts and
+  // block counts (16, 21, 21).
+  struct Expected {
+    Backbone variant;
+    int64_t parameters;
+    size_t blocks;
+  };
+  for (const Expected& e : {Expected{BACKBONE_EFFICIENTNET_LITE0, 3371008, 16},
+                            Expected{BACKBONE_EFFICIENTNET_LITE1, 4135680, 21},
+                            Expected{BACKBONE_EFFICIENTNET_LITE2, 4811072, 21}}) {
+    EfficientNetLite lite(e.variant, 3);
+    EXPECT_EQ(CountParameters(*lite), e.parameters) << Backbone_Name(e.variant);
+    const auto parameters = lite->named_parameters();
+    EXPECT_NE(parameters.find(absl::StrCat("_blocks.", e.blocks - 1, "._project_conv.weight")),
+              nullptr);
+    EXPECT_EQ(parameters.find(absl::StrCat("_blocks.", e.blocks, "._project_conv.weight")),
+              nullptr);
+    EXPECT_EQ(parameters.find("_blocks.0._expand_conv.weight"), nullptr);  // ratio 1
+    EXPECT_NE(parameters.find("_blocks.1._expand_conv.weight"), nullptr);
+    EXPECT_EQ(lite->out_channels(), 1280);
+  }
+}
+
+TEST_F(NetworkTest, LiteNetworkAndStatusHeadShapes) {
+  ResolvedModelOptions options =
+      Options(0, 128, 96, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
+  options.backbone = BACKBONE_EFFICIENTNET_LITE0;
+  options.status_head = true;
+  PoseFixNet net(options);
+  const auto parameters = net->named_parameters();
+  EXPECT_EQ(parameters["backbone._conv_stem.weight"].sizes(), at::IntArrayRef({32, 20, 3, 3}));
+  EXPECT_EQ(parameters["status_layer.weight"].sizes(), at::IntArrayRef({85, 256, 1, 1}));
+  net->train();
+  const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(options);
+  const torch::Tensor crops =
+      torch::randint(0, 255, {2, 128, 96, 3}, torch::TensorOptions(torch::kByte));
+  torch::Tensor poses = torch::rand({2, 17, 3}) * 90;
+  poses.select(2, 2).fill_(1);
+  poses[0][3][0] = std::nan("");  // a missing point reads the border
+  const NetworkOutput out = net->Run(codec->EncodeInput(crops, poses), poses);
+  EXPECT_EQ(out.heatmaps.sizes(), at::IntArrayRef({2, 17, 32, 24}));
+  ASSERT_TRUE(out.status_logits.defined());
+  EXPECT_EQ(out.status_logits.sizes(), at::IntArrayRef({2, 17, kNumInputStatuses}));
+  EXPECT_TRUE(torch::isfinite(out.status_logits).all().item<bool>());
+  // Every parameter, the status layer's included, gets a gradient.
+  const torch::Tensor labels = torch::randint(0, kNumInputStatuses, {2, 17}, torch::kLong);
+  (codec->Loss(out.heatmaps, codec->EncodeTargets(poses)).total +
+   StatusLoss(out.status_logits, labels))
+      .backward();
+  for (const auto& item : net->named_parameters()) {
+    ASSERT_TRUE(item.value().grad().defined()) << item.key();
+    EXPECT_GT(item.value().grad().abs().max().item<double>(), 0) << item.key();
+  }
+  EXPECT_FALSE(net->Run(codec->EncodeInput(crops, poses), torch::Tensor()).status_logits.defined());
+}
+
+TEST_F(NetworkTest, StatusLogitsAreReadAtTheInputPoint) {
+  ResolvedModelOptions options = Options(18, 64, 64, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
+  options.status_head = true;
+  PoseFixNet net(options);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor input = torch::randn({1, 20, 64, 64});
+  torch::Tensor a = torch::full({1, 17, 3}, 20.0), b = a.clone();
+  b[0][4][0] = 44;  // only joint 4 moves
+  const torch::Tensor la = net->Run(input, a).status_logits;
+  const torch::Tensor lb = net->Run(input, b).status_logits;
+  EXPECT_TRUE(torch::equal(la.narrow(1, 0, 4), lb.narrow(1, 0, 4)));
+  EXPECT_FALSE(torch::equal(la.select(1, 4), lb.select(1, 4)));
+}
+
+TEST_F(NetworkTest, PadSameIsTensorFlows) {
+  const torch::Tensor x = torch::ones({1, 1, 8, 6});
+  // Stride 2, kernel 3 on even sizes: one pixel at the bottom and right.
+  const torch::Tensor p3 = PadSame(x, 3, 2);
+  EXPECT_EQ(p3.sizes(), at::IntArrayRef({1, 1, 9, 7}));
+  EXPECT_EQ(p3[0][0][0][0].item<float>(), 1);
+  EXPECT_EQ(p3[0][0][8][6].item<float>(), 0);
+  // Kernel 5: one before, two after.
+  const torch::Tensor p5 = PadSame(x, 5, 2);
+  EXPECT_EQ(p5.sizes(), at::IntArrayRef({1, 1, 11, 9}));
+  EXPECT_EQ(p5[0][0][0][0].item<float>(), 0);
+  EXPECT_EQ(p5[0][0][1][1].item<float>(), 1);
+  // Odd sizes: kernel 3 pads one on each side.
+  EXPECT_EQ(PadSame(torch::ones({1, 1, 7, 7}), 3, 2).sizes(), at::IntArrayRef({1, 1, 9, 9}));
+  EXPECT_TRUE(PadSame(x, 3, 1).is_same(x));
 }
 
 TEST_F(NetworkTest, FastTransposedConvolutionEqualsTorchs) {

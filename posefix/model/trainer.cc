@@ -406,8 +406,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     trained.push_back(nets.estimator.get());
   }
   if (!resuming && !config.init_weights.empty()) {
-    absl::Status status = ImportTorchvisionResNet(ResolveUserPath(config.init_weights),
-                                                  resolved->channel_order, *nets.net->backbone());
+    absl::Status status = ImportBackboneWeights(ResolveUserPath(config.init_weights),
+                                                resolved->channel_order, *nets.net);
     if (!status.ok()) return status;
   }
   for (torch::nn::Module* module : trained) module->to(*device);
@@ -444,7 +444,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   }
   if (!resuming) {
     bar.Message(absl::StrCat(
-        "training ", VariantName(*resolved), " ResNet-", resolved->resnet_depth, " ",
+        "training ", VariantName(*resolved), " ", BackboneName(*resolved), " ",
         resolved->input_height, "x", resolved->input_width, " on ", device->str(), " (",
         at::get_num_threads(), " threads): ", epoch_size, " persons, ", steps_per_epoch,
         " steps of ", batch_size, " per epoch, ", options.epochs(), " epochs"));
@@ -505,7 +505,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       adam.zero_grad();
       Losses losses;
       {
-        torch::Tensor output;
+        NetworkOutput output;
         {
           AutocastScope autocast(mixed);
           if (nets.estimator) {
@@ -517,12 +517,16 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
             const torch::Tensor heatmaps =
                 RenderGaussianHeatmaps(points, resolved->input_height, resolved->input_width,
                                        resolved->input_sigma, resolved->input_heatmap_scale);
-            output = nets.net->forward(torch::cat({encoded.images, heatmaps}, 1));
+            output.heatmaps = nets.net->forward(torch::cat({encoded.images, heatmaps}, 1));
           } else {
-            output = nets.net->forward(encoded.input);
+            output = nets.net->Run(encoded.input, encoded.input_points);
           }
         }
-        losses = codec->Loss(output.to(torch::kFloat), encoded.targets);
+        losses = codec->Loss(output.heatmaps.to(torch::kFloat), encoded.targets);
+        if (output.status_logits.defined()) {
+          losses.status = StatusLoss(output.status_logits, encoded.input_status);
+          losses.total = losses.total + resolved->status_loss_weight * losses.status;
+        }
       }
       if (mixed) {
         (losses.total * loss_scale).backward();
@@ -704,6 +708,12 @@ absl::Status ValidateTrainerConfig(const TrainerConfig& config) {
   }
   if (t.mode() != E2E_REFINE && !config.estimator_checkpoint.empty()) {
     return FieldError(kConfigSource, "estimator_checkpoint", "only for training.mode E2E_REFINE");
+  }
+  if (config.model.status_head().enabled() && t.mode() != MODEL_AGNOSTIC &&
+      t.mode() != TRAINING_MODE_UNSPECIFIED) {
+    return FieldError(kConfigSource, "model.status_head.enabled",
+                      "the status head learns from synthesized poses: training.mode "
+                      "MODEL_AGNOSTIC only");
   }
   if (config.train_annotations.empty()) {
     return FieldError(kConfigSource, "train_annotations", "is required");

@@ -30,6 +30,7 @@ absl::StatusOr<PackedBatch> PackSamples(const std::vector<TrainingSample>& sampl
   batch.crops = at::empty({n, height, width, 3}, at::kByte);
   batch.input_poses = at::empty({n, num_keypoints, 3}, at::kFloat);
   batch.targets = at::empty({n, num_keypoints, 3}, at::kFloat);
+  batch.input_status = at::full({n, num_keypoints}, kNoStatus, at::kLong);
   for (int64_t i = 0; i < n; ++i) {
     const TrainingSample& sample = samples[i];
     const std::string name =
@@ -52,6 +53,18 @@ absl::StatusOr<PackedBatch> PackSamples(const std::vector<TrainingSample>& sampl
     }
     FillPose(sample.input, /*input=*/true, batch.input_poses[i].data_ptr<float>());
     FillPose(sample.target, /*input=*/false, batch.targets[i].data_ptr<float>());
+    if (!sample.input_status.empty() &&
+        static_cast<int>(sample.input_status.size()) != num_keypoints) {
+      return FieldError("training batch", name,
+                        absl::StrCat("input_status must have ", num_keypoints, " entries, got ",
+                                     sample.input_status.size()));
+    }
+    int64_t* status = batch.input_status[i].data_ptr<int64_t>();
+    for (size_t j = 0; j < sample.input_status.size(); ++j) {
+      const int value = static_cast<int>(sample.input_status[j]);
+      // Dropped and unlabelled keypoints have no status to learn.
+      if (value < kNumInputStatuses) status[j] = value;
+    }
   }
   return batch;
 }
@@ -67,6 +80,8 @@ EncodedBatch EncodeBatch(const PackedBatch& batch, const PoseCodec& codec, at::D
   const at::Tensor heatmaps = codec.EncodePoses(poses);
   encoded.input = heatmaps.defined() ? at::cat({encoded.images, heatmaps}, 1) : encoded.images;
   encoded.targets = codec.EncodeTargets(targets);
+  encoded.input_points = poses;
+  encoded.input_status = batch.input_status.to(device, /*non_blocking=*/cuda);
   return encoded;
 }
 

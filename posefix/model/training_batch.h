@@ -19,7 +19,12 @@ struct PackedBatch {
   at::Tensor crops;        // [B, H, W, 3] uint8 BGR
   at::Tensor input_poses;  // [B, J, 3] float; w = 1 where a point was placed
   at::Tensor targets;      // [B, J, 3] float; w = the ground truth's v
+  // [B, J] int64: the input keypoint's SynthesisStatus when it is one of the
+  // kNumInputStatuses the status head learns, else kNoStatus.
+  at::Tensor input_status;
 };
+
+inline constexpr int64_t kNoStatus = -1;
 
 // Checks every crop (CV_8UC3 of height x width) and pose (num_keypoints)
 // and packs them; errors name the sample.
@@ -34,6 +39,9 @@ struct EncodedBatch {
   // The encoded image channels alone [B, 3, H, W] (E2E training renders the
   // pose channels itself).
   at::Tensor images;
+  // The input poses [B, J, 3] and their statuses [B, J] on the device.
+  at::Tensor input_points;
+  at::Tensor input_status;
 };
 
 // Moves a packed batch to `device` and encodes it with `codec` there.

@@ -66,7 +66,8 @@ absl::StatusOr<TensorMap> ReadWeights(const std::string& path) {
         what.substr(0, what.find('\n')),
         "); export with torch.jit.save(torch.jit.script(model), path) or "
         "torch.save(dict(model.state_dict()), path) (LibTorch cannot read the OrderedDict "
-        "of a bare model.state_dict()), e.g. with posefix/model/export_torchvision_resnet.py"));
+        "of a bare model.state_dict()), e.g. with posefix/model/export_torchvision_resnet.py or "
+        "export_efficientnet_lite.py"));
   }
 }
 
@@ -76,27 +77,31 @@ std::string Shape(const torch::Tensor& tensor) {
 
 }  // namespace
 
-absl::Status ImportTorchvisionResNet(const std::string& path, ChannelOrder image_channel_order,
-                                     ResNetImpl& backbone) {
-  absl::StatusOr<TensorMap> source = ReadWeights(path);
-  if (!source.ok()) return source.status();
-  TensorMap remaining = *source;
+namespace {
+
+// Copies `source` into `module`'s parameters and buffers by name, except
+// entries starting with `ignored_prefix` (the classifier). `first_conv`
+// takes the 3-channel kernel into its first 3 input channels, reversed for
+// BGR; its further (pose) channels keep their initialization.
+absl::Status CopyWeights(const std::string& path, TensorMap remaining, torch::nn::Module& module,
+                         absl::string_view first_conv, absl::string_view ignored_prefix,
+                         ChannelOrder image_channel_order, absl::string_view expected_model) {
   for (auto it = remaining.begin(); it != remaining.end();) {
-    it = absl::StartsWith(it->first, "fc.") ? remaining.erase(it) : std::next(it);
+    it = absl::StartsWith(it->first, ignored_prefix) ? remaining.erase(it) : std::next(it);
   }
   std::vector<std::pair<std::string, torch::Tensor>> targets;
-  for (const auto& item : backbone.named_parameters()) targets.emplace_back(item.key(), item.value());
-  for (const auto& item : backbone.named_buffers()) targets.emplace_back(item.key(), item.value());
+  for (const auto& item : module.named_parameters()) targets.emplace_back(item.key(), item.value());
+  for (const auto& item : module.named_buffers()) targets.emplace_back(item.key(), item.value());
 
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : targets) {
     auto found = remaining.find(name);
     if (found == remaining.end()) {
-      return FieldError(path, name, "missing (is it a torchvision ResNet of the same depth?)");
+      return FieldError(path, name, absl::StrCat("missing (is it ", expected_model, "?)"));
     }
     torch::Tensor value = found->second;
     remaining.erase(found);
-    if (name == "conv1.weight") {
+    if (name == first_conv) {
       if (value.dim() != 4 || value.size(1) != 3 || target.size(1) < 3 ||
           value.size(0) != target.size(0) || value.size(2) != target.size(2) ||
           value.size(3) != target.size(3)) {
@@ -121,6 +126,30 @@ absl::Status ImportTorchvisionResNet(const std::string& path, ChannelOrder image
                                    " entries the backbone does not have)"));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ImportTorchvisionResNet(const std::string& path, ChannelOrder image_channel_order,
+                                     ResNetImpl& backbone) {
+  absl::StatusOr<TensorMap> source = ReadWeights(path);
+  if (!source.ok()) return source.status();
+  return CopyWeights(path, *std::move(source), backbone, "conv1.weight", "fc.",
+                     image_channel_order, "a torchvision ResNet of the same depth");
+}
+
+absl::Status ImportEfficientNetLite(const std::string& path, ChannelOrder image_channel_order,
+                                    EfficientNetLiteImpl& backbone) {
+  absl::StatusOr<TensorMap> source = ReadWeights(path);
+  if (!source.ok()) return source.status();
+  return CopyWeights(path, *std::move(source), backbone, "_conv_stem.weight", "_fc.",
+                     image_channel_order, "an efficientnet-lite-pytorch model of the same variant");
+}
+
+absl::Status ImportBackboneWeights(const std::string& path, ChannelOrder image_channel_order,
+                                   PoseFixNetImpl& net) {
+  if (net.resnet()) return ImportTorchvisionResNet(path, image_channel_order, *net.resnet());
+  return ImportEfficientNetLite(path, image_channel_order, *net.lite());
 }
 
 }  // namespace posefix

