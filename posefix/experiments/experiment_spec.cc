@@ -201,9 +201,14 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
   if (dataset.eval_images().empty()) {
     return FieldError(source, "dataset.eval_images", "required");
   }
-  if (dataset.input_results().empty()) {
+  if (dataset.input_results().empty() == !dataset.has_synthesize_input_seed()) {
     return FieldError(source, "dataset.input_results",
-                      "required: the input poses to refine (a COCO keypoint results file)");
+                      "give exactly one of input_results (the input poses to refine, a COCO "
+                      "keypoint results file) and synthesize_input_seed");
+  }
+  if (dataset.input_results_beyond_eval_images() && dataset.has_synthesize_input_seed()) {
+    return FieldError(source, "dataset.input_results_beyond_eval_images",
+                      "applies to input_results, not to synthesized input poses");
   }
   if (!spec.checkpoint().empty() && !spec.checkpoint_from_spec().empty()) {
     return FieldError(source, "checkpoint_from_spec",
@@ -223,6 +228,16 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
   }
   if (evaluation.num_threads() < 0) {
     return FieldError(source, "evaluation.num_threads", "must be >= 0 (0 for 2)");
+  }
+  if (!RefinePolicy_IsValid(evaluation.policy())) {
+    return FieldError(source, "evaluation.policy",
+                      absl::StrCat("unknown value ", evaluation.policy()));
+  }
+  if (evaluation.policy() == REFINE_SELECTIVE && !RefinesOnly(spec) &&
+      !spec.model().status_head().enabled()) {
+    return FieldError(source, "evaluation.policy",
+                      "REFINE_SELECTIVE needs model.status_head.enabled (the status head "
+                      "decides which keypoints move)");
   }
   if (!std::isfinite(evaluation.oks_nms_threshold()) || evaluation.oks_nms_threshold() < 0 ||
       evaluation.oks_nms_threshold() > 1) {

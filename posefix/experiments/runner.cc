@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -27,6 +30,7 @@
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/model/refiner.h"
 #include "posefix/model/trainer.h"
+#include "posefix/synth/synthesizer.h"
 
 namespace posefix {
 namespace {
@@ -104,6 +108,9 @@ absl::StatusOr<std::string> RefineResults(const RunPlan& plan, const std::string
       plan.spec.training().device().empty() ? "auto" : plan.spec.training().device();
   refiner_options.batch_size = evaluation.batch_size() > 0 ? evaluation.batch_size() : 32;
   refiner_options.num_threads = evaluation.num_threads() > 0 ? evaluation.num_threads() : 2;
+  refiner_options.policy = evaluation.policy() == REFINE_SELECTIVE
+                               ? RefinementPolicy::kSelective
+                               : RefinementPolicy::kReplaceAll;
   absl::StatusOr<std::unique_ptr<Refiner>> refiner =
       Refiner::FromCheckpoint(checkpoint, refiner_options);
   if (!refiner.ok()) return refiner.status();
@@ -158,6 +165,115 @@ absl::StatusOr<std::string> RefineResults(const RunPlan& plan, const std::string
   return (*refiner)->device();
 }
 
+struct TrainingFiles {
+  std::string annotations;
+  std::string images;
+};
+
+// The training set of a spec: train_annotations over train_images plus every
+// extra_train source, minus the images of exclude_from_training. The file
+// itself when that is all; otherwise the merged set is written into the run
+// directory with absolute image paths.
+absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
+  const DatasetSpec& dataset = plan.spec.dataset();
+  TrainingFiles files{JoinPath(plan.data_root, dataset.train_annotations()),
+                      JoinPath(plan.data_root, dataset.train_images())};
+  if (dataset.extra_train().empty() && dataset.exclude_from_training().empty()) return files;
+
+  absl::flat_hash_set<int64_t> excluded;
+  if (!dataset.exclude_from_training().empty()) {
+    absl::StatusOr<CocoDataset> exclude =
+        ReadCocoDataset(JoinPath(plan.data_root, dataset.exclude_from_training()));
+    if (!exclude.ok()) return exclude.status();
+    for (const ImageInfo& image : exclude->images) excluded.insert(image.id);
+  }
+  std::vector<TrainingSource> sources(1);
+  sources[0].set_annotations(dataset.train_annotations());
+  sources[0].set_images(dataset.train_images());
+  sources.insert(sources.end(), dataset.extra_train().begin(), dataset.extra_train().end());
+  CocoDataset merged;
+  absl::flat_hash_set<int64_t> image_ids;
+  CocoReadOptions read_options;
+  read_options.num_keypoints = plan.schema.keypoint_names_size();
+  read_options.keep_extra_fields = false;
+  for (const TrainingSource& source : sources) {
+    const std::string path = JoinPath(plan.data_root, source.annotations());
+    absl::StatusOr<CocoDataset> part = ReadCocoDataset(path, read_options);
+    if (!part.ok()) return part.status();
+    if (merged.categories.empty()) merged.categories = part->categories;
+    const std::string folder = JoinPath(plan.data_root, source.images());
+    absl::flat_hash_set<int64_t> kept;
+    for (ImageInfo& image : part->images) {
+      if (excluded.contains(image.id)) continue;
+      if (!image_ids.insert(image.id).second) {
+        return FieldError(path, absl::StrCat("images[id ", image.id, "]"),
+                          "image id already in another training source");
+      }
+      image.file_name = absl::StrCat(std::filesystem::absolute(folder).string(), "/",
+                                     image.file_name);
+      kept.insert(image.id);
+      merged.images.push_back(std::move(image));
+    }
+    for (PersonAnnotation& annotation : part->annotations) {
+      if (kept.contains(annotation.image_id)) merged.annotations.push_back(std::move(annotation));
+    }
+  }
+  files.annotations = JoinPath(plan.run_dir, "train_annotations.json");
+  files.images = "/";
+  if (absl::Status s = WriteCocoDataset(files.annotations, merged); !s.ok()) return s;
+  return files;
+}
+
+// The input poses of a run: the spec's results file, or poses synthesized
+// on the evaluation annotations (dataset.synthesize_input_seed), written once
+// into the run directory.
+absl::StatusOr<std::string> InputPoses(const RunPlan& plan) {
+  const DatasetSpec& dataset = plan.spec.dataset();
+  const std::string file = JoinPath(plan.data_root, dataset.input_results());
+  if (!dataset.has_synthesize_input_seed() && !dataset.input_results_beyond_eval_images()) {
+    return file;
+  }
+  const std::string path = JoinPath(plan.run_dir, "input_results.json");
+  if (Exists(path)) return path;
+  const std::string ground_truth = JoinPath(plan.data_root, dataset.eval_annotations());
+  CocoReadOptions read_options;
+  read_options.num_keypoints = plan.schema.keypoint_names_size();
+  read_options.keep_extra_fields = false;
+  absl::StatusOr<CocoDataset> annotations = ReadCocoDataset(ground_truth, read_options);
+  if (!annotations.ok()) return annotations.status();
+  if (!dataset.has_synthesize_input_seed()) {
+    ResultsReadOptions results_options;
+    results_options.num_keypoints = plan.schema.keypoint_names_size();
+    absl::StatusOr<std::vector<KeypointResult>> all = ReadCocoResults(file, results_options);
+    if (!all.ok()) return all.status();
+    const absl::flat_hash_map<int64_t, int> images = IndexImages(*annotations);
+    std::vector<KeypointResult> kept;
+    for (KeypointResult& result : *all) {
+      if (images.contains(result.image_id)) kept.push_back(std::move(result));
+    }
+    if (absl::Status s = WriteCocoResults(path, kept); !s.ok()) return s;
+    return path;
+  }
+  absl::StatusOr<Synthesizer> synthesizer =
+      Synthesizer::Create(plan.spec.error_model(), plan.schema, plan.spec_path + ": error_model");
+  if (!synthesizer.ok()) return synthesizer.status();
+  absl::StatusOr<std::vector<SynthesizedPerson>> people =
+      SynthesizeDataset(*annotations, *synthesizer, dataset.synthesize_input_seed(),
+                        AreaSource::kAnnotation, ground_truth);
+  if (!people.ok()) return people.status();
+  std::vector<KeypointResult> results;
+  for (const SynthesizedPerson& person : *people) {
+    KeypointResult result;
+    result.image_id = person.image_id;
+    result.category_id = person.category_id;
+    result.keypoints = person.synthesized.pose;
+    result.score = 1;
+    results.push_back(std::move(result));
+  }
+  if (absl::Status s = WriteCocoResults(path, results); !s.ok()) return s;
+  return path;
+}
+
 absl::Status CheckFile(const std::string& spec_path, const std::string& field,
                        const std::string& path) {
   if (Exists(path)) return absl::OkStatus();
@@ -170,10 +286,22 @@ absl::Status CheckInputs(const RunPlan& plan) {
   std::vector<std::pair<std::string, std::string>> files = {
       {"dataset.eval_annotations", d.eval_annotations()},
       {"dataset.eval_images", d.eval_images()},
-      {"dataset.input_results", d.input_results()}};
+  };
+  if (!d.has_synthesize_input_seed()) {
+    files.push_back({"dataset.input_results", d.input_results()});
+  }
   if (trains) {
     files.push_back({"dataset.train_annotations", d.train_annotations()});
     files.push_back({"dataset.train_images", d.train_images()});
+    for (int i = 0; i < d.extra_train_size(); ++i) {
+      files.push_back({absl::StrCat("dataset.extra_train[", i, "].annotations"),
+                       d.extra_train(i).annotations()});
+      files.push_back(
+          {absl::StrCat("dataset.extra_train[", i, "].images"), d.extra_train(i).images()});
+    }
+    if (!d.exclude_from_training().empty()) {
+      files.push_back({"dataset.exclude_from_training", d.exclude_from_training()});
+    }
   }
   if (!plan.spec.init_weights().empty())
     files.push_back({"init_weights", plan.spec.init_weights()});
@@ -293,8 +421,10 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     config.data = plan.spec.data();
     config.error_model = plan.spec.error_model();
     config.schema = plan.schema;
-    config.train_annotations = JoinPath(plan.data_root, dataset.train_annotations());
-    config.train_images = JoinPath(plan.data_root, dataset.train_images());
+    absl::StatusOr<TrainingFiles> training_set = TrainingSet(plan);
+    if (!training_set.ok()) return training_set.status();
+    config.train_annotations = training_set->annotations;
+    config.train_images = training_set->images;
     config.checkpoint_dir = JoinPath(plan.run_dir, "checkpoints");
     config.init_weights =
         plan.spec.init_weights().empty() ? "" : JoinPath(plan.data_root, plan.spec.init_weights());
@@ -326,7 +456,9 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   metrics.set_checkpoint(RelativeTo(plan.run_dir, checkpoint));
 
   // Refinement.
-  const std::string input = JoinPath(plan.data_root, dataset.input_results());
+  absl::StatusOr<std::string> input_or = InputPoses(plan);
+  if (!input_or.ok()) return input_or.status();
+  const std::string input = *input_or;
   const std::string refined = JoinPath(plan.run_dir, "refined_results.json");
   auto refine_start = std::chrono::steady_clock::now();
   if (!Exists(refined)) {

@@ -29,7 +29,9 @@ class TorchRefiner : public Refiner {
         resolved_(resolved),
         options_(std::move(options)),
         device_(device),
-        codec_(PoseCodec::Create(resolved)) {
+        codec_(PoseCodec::Create(resolved)),
+        keep_threshold_(options_.keep_threshold >= 0 ? options_.keep_threshold
+                                                     : resolved.keep_threshold) {
     net_->to(device_);
     net_->eval();
   }
@@ -139,12 +141,19 @@ class TorchRefiner : public Refiner {
         fill(n + i, mirrored, FlipPose(poses[i], width, options_.flip_permutation));
       }
     }
-    torch::Tensor decoded;
+    torch::Tensor decoded, good;  // good: [total, J] P(status good), or undefined
     {
       torch::InferenceMode inference;
-      const torch::Tensor input =
-          codec_->EncodeInput(pixels.to(device_), points.to(device_));
-      decoded = codec_->Decode(net_->forward(input)).to(torch::kCPU, torch::kDouble).contiguous();
+      const torch::Tensor device_points = points.to(device_);
+      const torch::Tensor input = codec_->EncodeInput(pixels.to(device_), device_points);
+      const NetworkOutput output = net_->Run(input, device_points);
+      decoded = codec_->Decode(output.heatmaps).to(torch::kCPU, torch::kDouble).contiguous();
+      if (output.status_logits.defined()) {
+        good = torch::softmax(output.status_logits.to(torch::kFloat), 2)
+                   .select(2, 0)
+                   .to(torch::kCPU, torch::kDouble)
+                   .contiguous();
+      }
     }
     auto to_pose = [&](int64_t row, const Pose& like) {
       Pose pose = like;
@@ -166,6 +175,20 @@ class TorchRefiner : public Refiner {
           pose[j].y = (pose[j].y + back[j].y) / 2;
         }
       }
+      if (good.defined()) {
+        const double* p = good[i].data_ptr<double>();
+        // The mirrored crop's joint flip_permutation[j] is this crop's j.
+        const double* mirrored = flip ? good[n + i].data_ptr<double>() : nullptr;
+        for (int j = 0; j < joints; ++j) {
+          const double confidence =
+              flip ? (p[j] + mirrored[options_.flip_permutation[j]]) / 2 : p[j];
+          if (options_.policy == RefinementPolicy::kSelective && confidence >= keep_threshold_) {
+            pose[j].x = poses[i][j].x;
+            pose[j].y = poses[i][j].y;
+          }
+          pose[j].v = confidence;
+        }
+      }
       refined.push_back(std::move(pose));
     }
     return refined;
@@ -177,9 +200,21 @@ class TorchRefiner : public Refiner {
   RefinerOptions options_;
   torch::Device device_;
   std::unique_ptr<PoseCodec> codec_;
+  double keep_threshold_;
 };
 
-absl::Status CheckOptions(const RefinerOptions& options, int num_keypoints) {
+absl::Status CheckOptions(const RefinerOptions& options, const ResolvedModelOptions& model) {
+  const int num_keypoints = model.num_keypoints;
+  if (options.policy == RefinementPolicy::kSelective && !model.status_head) {
+    return FieldError("RefinerOptions", "policy",
+                      "selective refinement needs a model trained with a status head "
+                      "(model.status_head.enabled)");
+  }
+  if (!(options.keep_threshold <= 1)) {
+    return FieldError("RefinerOptions", "keep_threshold",
+                      absl::StrCat("must be <= 1 (negative: the model's), got ",
+                                   options.keep_threshold));
+  }
   if (options.flip_test) {
     if (static_cast<int>(options.flip_permutation.size()) != num_keypoints) {
       return FieldError("RefinerOptions", "flip_permutation",
@@ -203,12 +238,19 @@ absl::Status CheckOptions(const RefinerOptions& options, int num_keypoints) {
 
 }  // namespace
 
+absl::StatusOr<RefinementPolicy> ParseRefinementPolicy(absl::string_view name) {
+  if (name == "all") return RefinementPolicy::kReplaceAll;
+  if (name == "selective") return RefinementPolicy::kSelective;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown refinement policy \"", name, "\" (all, selective)"));
+}
+
 absl::StatusOr<std::unique_ptr<Refiner>> Refiner::ForNetwork(
     std::shared_ptr<PoseFixNetImpl> net, const ModelOptions& model_options,
     const RefinerOptions& options) {
   absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(model_options);
   if (!resolved.ok()) return resolved.status();
-  if (absl::Status status = CheckOptions(options, resolved->num_keypoints); !status.ok()) {
+  if (absl::Status status = CheckOptions(options, *resolved); !status.ok()) {
     return status;
   }
   absl::StatusOr<torch::Device> device = ParseDevice(options.device, "RefinerOptions.device");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "opencv2/core.hpp"
 #include "posefix/core/types.h"
 #include "posefix/model/model.pb.h"
@@ -18,6 +19,19 @@
 namespace posefix {
 
 class PoseFixNetImpl;  // posefix/model/network.h
+
+// Which refined keypoints replace the input ones.
+enum class RefinementPolicy {
+  // Every keypoint takes the refined position (the paper's).
+  kReplaceAll,
+  // Needs a model with a status head: a keypoint takes the refined position
+  // only where the head's probability that the input keypoint is right
+  // (status good) is below the keep threshold; elsewhere the input stays.
+  kSelective,
+};
+
+// "all" or "selective".
+absl::StatusOr<RefinementPolicy> ParseRefinementPolicy(absl::string_view name);
 
 struct RefinerOptions {
   // Flip test as in the release: refine the mirrored crop and pose too, mirror
@@ -31,6 +45,10 @@ struct RefinerOptions {
   int batch_size = 32;
   // > 0: sets LibTorch's intra-op threads (Debian's default is 1).
   int num_threads = 0;
+  RefinementPolicy policy = RefinementPolicy::kReplaceAll;
+  // kSelective: keep an input keypoint where P(good) >= this; negative: the
+  // threshold stored with the model (status_head.keep_threshold).
+  double keep_threshold = -1;
 };
 
 class Refiner {
@@ -57,8 +75,10 @@ class Refiner {
   // crops: CV_8UC3 BGR images of the model's input size (input_height rows,
   // input_width columns). poses: the input pose of each crop in crop pixels;
   // every keypoint with finite coordinates is rendered (as the release does,
-  // whatever its score). Returns the refined poses in crop pixels; each
-  // keypoint keeps its input v (no rescoring).
+  // whatever its score). Returns the refined poses in crop pixels. Each
+  // keypoint keeps its input v (no rescoring), except with a status head:
+  // then v is the head's probability that the input keypoint was right
+  // (status good), a calibrated per-keypoint confidence.
   virtual absl::StatusOr<std::vector<Pose>> RefineCrops(const std::vector<cv::Mat>& crops,
                                                         const std::vector<Pose>& poses) = 0;
 

@@ -32,6 +32,7 @@
 #include "posefix/model/codec.h"
 #include "posefix/model/model_options.h"
 #include "posefix/model/network.h"
+#include "posefix/model/status_head.h"
 #include "posefix/model/training_batch.h"
 #include "posefix/model/weight_import.h"
 #include "posefix/synth/synthesizer.h"
@@ -47,6 +48,8 @@ constexpr char kStateFile[] = "training_state.pbtxt";
 // steps in a row double the scale.
 constexpr double kInitialLossScale = 65536.0;
 constexpr int kLossScaleGrowthInterval = 2000;
+// Synthesized training samples the status head's keep threshold is chosen on.
+constexpr int kCalibrationSamples = 512;
 
 std::string StatePath(const std::string& dir) { return (fs::path(dir) / kStateFile).string(); }
 
@@ -623,6 +626,19 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
         std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count());
 
     const bool last = epoch + 1 == options.epochs();
+    if (last && resolved->status_head && model->status_head().keep_threshold() == 0) {
+      // The selective policy's threshold, chosen on fresh synthesized
+      // training samples (the epoch after the last) and stored with the model.
+      absl::StatusOr<std::vector<StatusRecord>> records =
+          CollectStatusRecords(*nets.net, *codec, **loader, options.epochs(),
+                               kCalibrationSamples, batch_size, Sigmas(schema), device->str());
+      if (!records.ok()) return records.status();
+      const double threshold = ChooseKeepThreshold(*records);
+      model->mutable_status_head()->set_keep_threshold(static_cast<float>(threshold));
+      bar.Message(absl::StrCat("status head on ", kCalibrationSamples,
+                               " synthesized training samples:\n",
+                               FormatStatusHeadReport(SummarizeStatusRecords(*records, threshold))));
+    }
     if (last || (epoch + 1) % options.checkpoint_every_epochs() == 0) {
       const std::string name = CheckpointName(epoch, "");
       absl::Status saved = SaveAll(dir, name, *model, nets, adam, state.step());

@@ -1,0 +1,190 @@
+#include "posefix/model/status_head.h"
+
+#include <cmath>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "posefix/data/loader.h"
+#include "posefix/model/codec.h"
+#include "posefix/model/network.h"
+#include "posefix/model/training_batch.h"
+#include "posefix/synth/synthesizer.h"
+
+namespace posefix {
+namespace {
+
+constexpr double kSegmentToBoxArea = 0.53;
+constexpr double kBoxScale = 1.25;
+
+double KeypointSimilarity(double dx, double dy, double sigma, double area) {
+  const double kappa = 2 * sigma;
+  return std::exp(-(dx * dx + dy * dy) / (2 * area * kappa * kappa));
+}
+
+// Appends the records of one packed batch.
+void RecordBatch(PoseFixNetImpl& net, const PoseCodec& codec, const PackedBatch& batch,
+                 const std::vector<double>& sigmas, const torch::Device device,
+                 std::vector<StatusRecord>& records) {
+  const ResolvedModelOptions& options = net.options();
+  const double box_area = options.input_height * options.input_width / (kBoxScale * kBoxScale);
+  const double area = kSegmentToBoxArea * box_area;
+  torch::Tensor refined, probabilities;
+  {
+    torch::InferenceMode inference;
+    const torch::Tensor points = batch.input_poses.to(device);
+    const NetworkOutput output =
+        net.Run(codec.EncodeInput(batch.crops.to(device), points), points);
+    refined = codec.Decode(output.heatmaps).to(torch::kCPU, torch::kDouble).contiguous();
+    probabilities = torch::softmax(output.status_logits.to(torch::kFloat), 2)
+                        .to(torch::kCPU, torch::kDouble)
+                        .contiguous();
+  }
+  const torch::Tensor inputs = batch.input_poses.to(torch::kDouble).contiguous();
+  const torch::Tensor targets = batch.targets.to(torch::kDouble).contiguous();
+  const torch::Tensor labels = batch.input_status.contiguous();
+  const int64_t n = labels.size(0), joints = labels.size(1);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < joints; ++j) {
+      const int64_t label = labels[i][j].item<int64_t>();
+      if (label < 0 || targets[i][j][2].item<double>() <= 0) continue;
+      StatusRecord record;
+      record.label = static_cast<int>(label);
+      for (int k = 0; k < kNumInputStatuses; ++k) {
+        record.probabilities[k] = probabilities[i][j][k].item<double>();
+      }
+      const double gx = targets[i][j][0].item<double>(), gy = targets[i][j][1].item<double>();
+      record.ks_input = KeypointSimilarity(inputs[i][j][0].item<double>() - gx,
+                                           inputs[i][j][1].item<double>() - gy, sigmas[j], area);
+      record.ks_refined = KeypointSimilarity(refined[i][j][0].item<double>() - gx,
+                                             refined[i][j][1].item<double>() - gy, sigmas[j],
+                                             area);
+      records.push_back(record);
+    }
+  }
+}
+
+double MeanSelectiveKs(const std::vector<StatusRecord>& records, double threshold,
+                       int64_t* moved) {
+  double sum = 0;
+  int64_t count_moved = 0;
+  for (const StatusRecord& r : records) {
+    const bool keep = r.probabilities[0] >= threshold;
+    sum += keep ? r.ks_input : r.ks_refined;
+    count_moved += keep ? 0 : 1;
+  }
+  if (moved != nullptr) *moved = count_moved;
+  return records.empty() ? 0 : sum / records.size();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<StatusRecord>> CollectStatusRecords(
+    PoseFixNetImpl& net, const PoseCodec& codec, Loader& loader, int epoch, int max_samples,
+    int batch_size, const std::vector<double>& sigmas, const std::string& device_name) {
+  const ResolvedModelOptions& options = net.options();
+  if (!options.status_head) {
+    return absl::FailedPreconditionError("the model has no status head");
+  }
+  if (static_cast<int>(sigmas.size()) != options.num_keypoints) {
+    return absl::InvalidArgumentError(absl::StrCat("CollectStatusRecords: ", sigmas.size(),
+                                                   " sigmas for ", options.num_keypoints,
+                                                   " keypoints"));
+  }
+  std::vector<StatusRecord> records;
+  try {
+    const torch::Device device(device_name);
+    net.eval();
+    loader.StartEpoch(epoch);
+    int seen = 0;
+    bool exhausted = false;
+    while (!exhausted && seen < max_samples) {
+      std::vector<TrainingSample> samples;
+      while (static_cast<int>(samples.size()) < batch_size && seen < max_samples) {
+        absl::StatusOr<std::optional<TrainingSample>> next = loader.Next();
+        if (!next.ok()) return next.status();
+        if (!next->has_value()) {
+          exhausted = true;
+          break;
+        }
+        samples.push_back(std::move(**next));
+        ++seen;
+      }
+      if (samples.empty()) break;
+      absl::StatusOr<PackedBatch> packed = PackSamples(samples, options.input_height,
+                                                       options.input_width, options.num_keypoints);
+      if (!packed.ok()) return packed.status();
+      RecordBatch(net, codec, *packed, sigmas, device, records);
+    }
+  } catch (const std::exception& error) {
+    return absl::InternalError(absl::StrCat("CollectStatusRecords: ", error.what()));
+  }
+  return records;
+}
+
+double ChooseKeepThreshold(const std::vector<StatusRecord>& records) {
+  double best_threshold = 0, best = -1;
+  // From 0.02: a stored threshold of 0 would mean "the default".
+  for (int step = 1; step <= 50; ++step) {
+    const double threshold = step / 50.0;
+    const double ks = MeanSelectiveKs(records, threshold, nullptr);
+    if (ks > best) {
+      best = ks;
+      best_threshold = threshold;
+    }
+  }
+  return best_threshold;
+}
+
+StatusHeadReport SummarizeStatusRecords(const std::vector<StatusRecord>& records,
+                                        double keep_threshold) {
+  StatusHeadReport report;
+  report.keypoints = static_cast<int64_t>(records.size());
+  report.keep_threshold = keep_threshold;
+  if (records.empty()) return report;
+  double input = 0, refined = 0;
+  for (const StatusRecord& r : records) {
+    int predicted = 0;
+    for (int k = 1; k < kNumInputStatuses; ++k) {
+      if (r.probabilities[k] > r.probabilities[predicted]) predicted = k;
+    }
+    ++report.confusion[r.label][predicted];
+    input += r.ks_input;
+    refined += r.ks_refined;
+  }
+  report.mean_ks_input = input / records.size();
+  report.mean_ks_refined = refined / records.size();
+  int64_t moved = 0;
+  report.mean_ks_selective = MeanSelectiveKs(records, keep_threshold, &moved);
+  report.moved_fraction = static_cast<double>(moved) / records.size();
+  return report;
+}
+
+std::string FormatStatusHeadReport(const StatusHeadReport& report) {
+  std::string text = "| status | keypoints | recall | precision |\n|---|---|---|---|\n";
+  for (int s = 0; s < kNumInputStatuses; ++s) {
+    int64_t row = 0, column = 0;
+    for (int k = 0; k < kNumInputStatuses; ++k) {
+      row += report.confusion[s][k];
+      column += report.confusion[k][s];
+    }
+    const int64_t hits = report.confusion[s][s];
+    absl::StrAppendFormat(&text, "| %s | %d | %.3f | %.3f |\n",
+                          SynthesisStatusName(static_cast<SynthesisStatus>(s)), row,
+                          row > 0 ? static_cast<double>(hits) / row : 0.0,
+                          column > 0 ? static_cast<double>(hits) / column : 0.0);
+  }
+  absl::StrAppendFormat(
+      &text,
+      "\n%d keypoints; mean KS: input %.4f, all refined %.4f, selective %.4f "
+      "(keep threshold %.2f, %.1f%% moved)\n",
+      report.keypoints, report.mean_ks_input, report.mean_ks_refined, report.mean_ks_selective,
+      report.keep_threshold, 100 * report.moved_fraction);
+  return text;
+}
+
+}  // namespace posefix
