@@ -1,7 +1,8 @@
 // Refines ANY pose estimator's COCO keypoint results with a PoseFix checkpoint
 // and writes a COCO results file.
 //   bazel run //tools:refine -- --checkpoint=FILE --images=DIR --input=FILE \
-//       --output=FILE --gt=ANNOTATIONS.json [--flip_test=false] [--oks_nms=0.9]
+//       --output=FILE --gt=ANNOTATIONS.json [--flip_test=false] [--oks_nms=0.9] \
+//       [--policy=all|selective]
 //
 // COCO results carry only image_id, so --gt names a COCO annotation file (or
 // a bare image list: {"images": [{"id", "file_name", "width", "height"}],
@@ -38,6 +39,12 @@ DEFINE_string(device, "auto", "auto, cpu, cuda or cuda:N.");
 DEFINE_int32(batch_size, 32, "Crops per forward pass.");
 DEFINE_int32(threads, 0, "LibTorch intra-op threads (0: LibTorch's default).");
 DEFINE_string(schema, "coco", "Built-in keypoint schema.");
+DEFINE_string(policy, "all",
+              "all (every keypoint takes the refined position, the paper's) or selective (only "
+              "where the model's status head judges the input keypoint wrong).");
+DEFINE_double(keep_threshold, -1,
+              "selective: keep an input keypoint where P(good) >= this; negative: the threshold "
+              "chosen on training data and stored in the checkpoint.");
 
 namespace posefix {
 namespace {
@@ -61,6 +68,12 @@ absl::Status Run() {
   options.refiner.device = FLAGS_device;
   options.refiner.batch_size = FLAGS_batch_size;
   options.refiner.num_threads = FLAGS_threads;
+  absl::StatusOr<RefinementPolicy> policy = ParseRefinementPolicy(FLAGS_policy);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--policy: ", policy.status().message()));
+  }
+  options.refiner.policy = *policy;
+  options.refiner.keep_threshold = FLAGS_keep_threshold;
   options.oks_nms_threshold = FLAGS_oks_nms;
   options.skip_unknown_images = FLAGS_skip_unknown_images;
   options.skip_missing_images = FLAGS_skip_missing_images;

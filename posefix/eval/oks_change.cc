@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "posefix/core/file_util.h"
 #include "posefix/eval/coco_eval.h"
+#include "posefix/eval/oks.h"
 
 namespace posefix {
 namespace {
@@ -59,7 +60,7 @@ absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
 
   OksChange change;
   change.set_match_oks(options.match_oks);
-  double sum_before = 0, sum_after = 0;
+  double sum_before = 0, sum_after = 0, ks_before = 0, ks_after = 0;
   for (const PersonAnnotation& gt : ground_truth.annotations) {
     auto b = before_matches->find(&gt);
     auto a = after_matches->find(&gt);
@@ -77,10 +78,26 @@ absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
     pair->set_oks_after(a->second.oks);
     sum_before += b->second.oks;
     sum_after += a->second.oks;
+    const Pose& from = before[b->second.result].keypoints;
+    const Pose& to = after[a->second.result].keypoints;
+    for (size_t j = 0; j < gt.keypoints.size() && j < variances.size(); ++j) {
+      if (gt.keypoints[j].v <= 0) continue;
+      change.set_keypoints(change.keypoints() + 1);
+      if (from[j].x == to[j].x && from[j].y == to[j].y) continue;
+      change.set_moved_keypoints(change.moved_keypoints() + 1);
+      const Keypoint& truth = gt.keypoints[j];
+      ks_before +=
+          KeypointSimilarity(from[j].x - truth.x, from[j].y - truth.y, variances[j], gt.area);
+      ks_after += KeypointSimilarity(to[j].x - truth.x, to[j].y - truth.y, variances[j], gt.area);
+    }
   }
   if (change.pairs_size() > 0) {
     change.set_mean_oks_before(sum_before / change.pairs_size());
     change.set_mean_oks_after(sum_after / change.pairs_size());
+  }
+  if (change.moved_keypoints() > 0) {
+    change.set_moved_mean_ks_before(ks_before / change.moved_keypoints());
+    change.set_moved_mean_ks_after(ks_after / change.moved_keypoints());
   }
   return change;
 }

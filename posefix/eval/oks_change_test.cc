@@ -63,6 +63,28 @@ TEST(OksChangeTest, PairsThroughTheGroundTruthMatch) {
   EXPECT_NE(csv.find("\n1,10,1,0,"), std::string::npos) << csv;
 }
 
+TEST(OksChangeTest, CountsTheKeypointsARefinementMoved) {
+  const CocoDataset gt = TwoPeople();
+  const std::vector<double> variances = OksVariances(CocoSchema());
+  const std::vector<KeypointResult> before = {Shifted(gt.annotations[0], 6, 0.9)};
+  std::vector<KeypointResult> after = before;
+  // Two keypoints moved: one onto the ground truth, one further away.
+  after[0].keypoints[3].x = gt.annotations[0].keypoints[3].x;
+  after[0].keypoints[8].x += 4;
+  absl::StatusOr<OksChange> change = ComputeOksChange(gt, before, {}, after, {}, variances);
+  ASSERT_TRUE(change.ok()) << change.status();
+  EXPECT_EQ(change->keypoints(), 17);
+  EXPECT_EQ(change->moved_keypoints(), 2);
+  const double area = gt.annotations[0].area;
+  const double expected_before =
+      (KeypointSimilarity(6, 0, variances[3], area) + KeypointSimilarity(6, 0, variances[8], area)) /
+      2;
+  const double expected_after =
+      (1.0 + KeypointSimilarity(10, 0, variances[8], area)) / 2;
+  EXPECT_DOUBLE_EQ(change->moved_mean_ks_before(), expected_before);
+  EXPECT_DOUBLE_EQ(change->moved_mean_ks_after(), expected_after);
+}
+
 TEST(OksChangeTest, RejectsBadThreshold) {
   OksChangeOptions options;
   options.match_oks = 1.5;

@@ -175,7 +175,26 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
   EXPECT_THAT(ValidateWith("model { input_encoding: POSE_INPUT_NONE }").message(),
               HasSubstr("model.input_encoding"));
   EXPECT_THAT(ValidateWith("clear_fields: \"dataset.input_results\"").message(),
-              HasSubstr("dataset.input_results: required"));
+              HasSubstr("dataset.input_results: give exactly one of input_results"));
+  EXPECT_THAT(ValidateWith("dataset { synthesize_input_seed: 3 }").message(),
+              HasSubstr("dataset.input_results: give exactly one of input_results"));
+  EXPECT_TRUE(ValidateWith("clear_fields: \"dataset.input_results\" "
+                           "dataset { synthesize_input_seed: 0 }")
+                  .ok());
+  EXPECT_THAT(ValidateWith("clear_fields: \"dataset.input_results\" "
+                           "dataset { synthesize_input_seed: 0 "
+                           "input_results_beyond_eval_images: true }")
+                  .message(),
+              HasSubstr("dataset.input_results_beyond_eval_images"));
+  EXPECT_THAT(ValidateWith("evaluation { policy: REFINE_SELECTIVE }").message(),
+              HasSubstr("v.pbtxt: evaluation.policy: REFINE_SELECTIVE needs "
+                        "model.status_head.enabled"));
+  EXPECT_TRUE(ValidateWith("evaluation { policy: REFINE_SELECTIVE } "
+                           "model { status_head { enabled: true } }")
+                  .ok());
+  EXPECT_THAT(ValidateWith("model { backbone: BACKBONE_EFFICIENTNET_LITE0 resnet_depth: 18 }")
+                  .message(),
+              HasSubstr("model: resnet_depth: applies to BACKBONE_RESNET only"));
   EXPECT_THAT(ValidateWith("name: \"a b\"").message(), HasSubstr("v.pbtxt: name"));
   EXPECT_THAT(ValidateWith("evaluation { oks_nms_threshold: 2 }").message(),
               HasSubstr("evaluation.oks_nms_threshold"));

@@ -171,7 +171,9 @@ std::string Table2Section(const std::vector<const RunMetrics*>& runs) {
   md += MarkdownRule(1, 10);
   for (const RunMetrics* run : runs) {
     std::vector<std::string> before = {InputLabel(*run)};
-    std::vector<std::string> after = {absl::StrCat(InputLabel(*run), " + PoseFix")};
+    const std::string& label = run->spec().report().label();
+    std::vector<std::string> after = {label.empty() ? absl::StrCat(InputLabel(*run), " + PoseFix")
+                                                    : label};
     for (double v : StatsValues(run->before().stats())) before.push_back(Percent(v));
     for (double v : StatsValues(run->after().stats())) after.push_back(Percent(v));
     md += MarkdownRow(before);
@@ -186,13 +188,18 @@ std::string Figure7Section(const std::vector<const RunMetrics*>& runs) {
       "Persons matched in both the input and the refined poses (OKS >= 0.1); above the identity "
       "line the refinement helped.\n\n";
   md +=
-      MarkdownRow({"Run", "Persons", "Mean OKS before", "Mean OKS after", "Improved", "Worsened"});
-  md += MarkdownRule(1, 5);
+      MarkdownRow({"Run", "Persons", "Mean OKS before", "Mean OKS after", "Improved", "Worsened",
+                   "Keypoints moved", "KS of moved before", "KS of moved after"});
+  md += MarkdownRule(1, 8);
   for (const RunMetrics* run : runs) {
-    const OksChangeSummary s = Summarize(run->after().oks_change());
-    md += MarkdownRow({run->name(), absl::StrCat(s.pairs), absl::StrFormat("%.3f", s.mean_before),
-                       absl::StrFormat("%.3f", s.mean_after), absl::StrCat(s.improved),
-                       absl::StrCat(s.worsened)});
+    const OksChange& change = run->after().oks_change();
+    const OksChangeSummary s = Summarize(change);
+    md += MarkdownRow(
+        {run->name(), absl::StrCat(s.pairs), absl::StrFormat("%.3f", s.mean_before),
+         absl::StrFormat("%.3f", s.mean_after), absl::StrCat(s.improved), absl::StrCat(s.worsened),
+         absl::StrCat(change.moved_keypoints(), " of ", change.keypoints()),
+         absl::StrFormat("%.3f", change.moved_mean_ks_before()),
+         absl::StrFormat("%.3f", change.moved_mean_ks_after())});
   }
   md += "\n";
   for (const RunMetrics* run : runs) {

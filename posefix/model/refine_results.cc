@@ -166,6 +166,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     std::vector<Pose> poses;
     std::vector<CropTransform> transforms;
     std::vector<int> owners;  // result index of each crop
+    std::vector<Pose> inputs_in_image;  // after HandleFarKeypoints
     for (size_t w = begin; w < end; ++w) {
       const ImageWork& item = work[w];
       const cv::Mat image = cv::imread(item.path, cv::IMREAD_COLOR);
@@ -193,6 +194,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
         }
         crops.push_back(WarpCrop(image, *transform, crop_size));
         poses.push_back(TransformPose(transform->image_to_crop, pose));
+        inputs_in_image.push_back(pose);
         transforms.push_back(*transform);
         owners.push_back(index);
       }
@@ -202,9 +204,13 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     if (!out.ok()) return out.status();
     for (size_t c = 0; c < out->size(); ++c) {
       KeypointResult result = (*results)[owners[c]];
-      Pose pose = TransformPose(transforms[c].crop_to_image, (*out)[c]);
-      // The refined keypoints inherit the input scores (no rescoring).
-      for (int j = 0; j < joints; ++j) pose[j].v = result.keypoints[j].v;
+      Pose pose = MapRefinedToImage(transforms[c].crop_to_image, (*out)[c], poses[c],
+                                    inputs_in_image[c]);
+      // The refined keypoints inherit the input scores (no rescoring), unless
+      // the status head scores them.
+      if (!model->status_head) {
+        for (int j = 0; j < joints; ++j) pose[j].v = result.keypoints[j].v;
+      }
       result.keypoints = std::move(pose);
       refined.push_back(std::move(result));
     }

@@ -106,7 +106,8 @@ class TorchRefiner : public Refiner {
     absl::StatusOr<std::vector<Pose>> refined = RefineCrops(crops, in_crop);
     if (!refined.ok()) return refined.status();
     for (size_t i = 0; i < refined->size(); ++i) {
-      (*refined)[i] = TransformPose(transforms[i].crop_to_image, (*refined)[i]);
+      (*refined)[i] =
+          MapRefinedToImage(transforms[i].crop_to_image, (*refined)[i], in_crop[i], poses[i]);
     }
     return refined;
   }
@@ -237,6 +238,18 @@ absl::Status CheckOptions(const RefinerOptions& options, const ResolvedModelOpti
 }
 
 }  // namespace
+
+Pose MapRefinedToImage(const cv::Matx23d& crop_to_image, const Pose& refined_crop,
+                       const Pose& input_crop, const Pose& input_image) {
+  Pose pose = TransformPose(crop_to_image, refined_crop);
+  for (size_t j = 0; j < pose.size(); ++j) {
+    if (refined_crop[j].x == input_crop[j].x && refined_crop[j].y == input_crop[j].y) {
+      pose[j].x = input_image[j].x;
+      pose[j].y = input_image[j].y;
+    }
+  }
+  return pose;
+}
 
 absl::StatusOr<RefinementPolicy> ParseRefinementPolicy(absl::string_view name) {
   if (name == "all") return RefinementPolicy::kReplaceAll;

@@ -51,6 +51,12 @@ struct RefinerOptions {
   double keep_threshold = -1;
 };
 
+// `refined_crop` mapped back to the image: `crop_to_image` applied, except
+// that a keypoint the refiner left where it was (equal to `input_crop`'s)
+// takes its exact `input_image` position, free of the round trip's rounding.
+Pose MapRefinedToImage(const cv::Matx23d& crop_to_image, const Pose& refined_crop,
+                       const Pose& input_crop, const Pose& input_image);
+
 class Refiner {
  public:
   // A model saved with SaveCheckpoint (posefix/model/checkpoint.h).

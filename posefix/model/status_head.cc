@@ -1,6 +1,5 @@
 #include "posefix/model/status_head.h"
 
-#include <cmath>
 #include <exception>
 #include <optional>
 #include <utility>
@@ -10,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "posefix/data/loader.h"
+#include "posefix/eval/oks.h"
 #include "posefix/model/codec.h"
 #include "posefix/model/network.h"
 #include "posefix/model/training_batch.h"
@@ -20,11 +20,6 @@ namespace {
 
 constexpr double kSegmentToBoxArea = 0.53;
 constexpr double kBoxScale = 1.25;
-
-double KeypointSimilarity(double dx, double dy, double sigma, double area) {
-  const double kappa = 2 * sigma;
-  return std::exp(-(dx * dx + dy * dy) / (2 * area * kappa * kappa));
-}
 
 // Appends the records of one packed batch.
 void RecordBatch(PoseFixNetImpl& net, const PoseCodec& codec, const PackedBatch& batch,
@@ -58,10 +53,11 @@ void RecordBatch(PoseFixNetImpl& net, const PoseCodec& codec, const PackedBatch&
         record.probabilities[k] = probabilities[i][j][k].item<double>();
       }
       const double gx = targets[i][j][0].item<double>(), gy = targets[i][j][1].item<double>();
+      const double variance = 4 * sigmas[j] * sigmas[j];  // OKS's (2 sigma)^2
       record.ks_input = KeypointSimilarity(inputs[i][j][0].item<double>() - gx,
-                                           inputs[i][j][1].item<double>() - gy, sigmas[j], area);
+                                           inputs[i][j][1].item<double>() - gy, variance, area);
       record.ks_refined = KeypointSimilarity(refined[i][j][0].item<double>() - gx,
-                                             refined[i][j][1].item<double>() - gy, sigmas[j],
+                                             refined[i][j][1].item<double>() - gy, variance,
                                              area);
       records.push_back(record);
     }
