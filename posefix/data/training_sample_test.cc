@@ -174,6 +174,15 @@ TEST(TrainingSampleTest, RealSynthesisMovesKeypointsWithinTheCrop) {
                            SynthesizerFunction(&*synthesizer), seed);
     ASSERT_TRUE(sample.ok()) << sample.status();
     ASSERT_EQ(sample->input.size(), 17u);
+    // The synthesizer's status of each keypoint travels with the sample (the
+    // status head's labels): a placed point has one of the five statuses.
+    ASSERT_EQ(sample->input_status.size(), 17u);
+    for (int j = 0; j < 17; ++j) {
+      if (sample->target[j].v > 0 && sample->input[j].v > 0) {
+        EXPECT_LE(static_cast<int>(sample->input_status[j]),
+                  static_cast<int>(SynthesisStatus::kMiss));
+      }
+    }
     const double scale = 256.0 / (160 * 1.25 * sample->augmentation.scale);
     const double crop_area = dataset.annotations[0].area * scale * scale;
     for (int j = 0; j < 17; ++j) {

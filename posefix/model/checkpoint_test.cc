@@ -121,6 +121,33 @@ TEST_F(CheckpointTest, RefusesAnotherArchitecture) {
               HasSubstr("model_options.input_encoding"));
 }
 
+TEST_F(CheckpointTest, RefusesAnotherBackboneOrStatusHead) {
+  const std::string path = TempPath("r18_for_lite.ckpt");
+  PoseFixNet net = MakeNet(SmallOptions(18), 1);
+  ASSERT_TRUE(SaveCheckpoint(path, SmallOptions(18), *net, nullptr, 0).ok());
+  ModelOptions lite = SmallOptions(18);
+  lite.clear_resnet_depth();
+  lite.set_backbone(BACKBONE_EFFICIENTNET_LITE0);
+  PoseFixNet lite_net = MakeNet(lite, 1);
+  EXPECT_THAT(std::string(LoadCheckpoint(path, *lite_net, nullptr).status().message()),
+              HasSubstr("model_options.backbone: checkpoint has BACKBONE_RESNET"));
+  ModelOptions with_head = SmallOptions(18);
+  with_head.mutable_status_head()->set_enabled(true);
+  PoseFixNet head_net = MakeNet(with_head, 1);
+  EXPECT_THAT(std::string(LoadCheckpoint(path, *head_net, nullptr).status().message()),
+              HasSubstr("model_options.status_head.enabled"));
+  // A Lite network with a status head round-trips.
+  lite.mutable_status_head()->set_enabled(true);
+  const std::string lite_path = TempPath("lite.ckpt");
+  PoseFixNet a = MakeNet(lite, 2), b = MakeNet(lite, 3);
+  ASSERT_TRUE(SaveCheckpoint(lite_path, lite, *a, nullptr, 7).ok());
+  ASSERT_TRUE(LoadCheckpoint(lite_path, *b, nullptr).ok());
+  const auto parameters = b->named_parameters();
+  for (const auto& item : a->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), parameters[item.key()])) << item.key();
+  }
+}
+
 TEST_F(CheckpointTest, RefusesUnknownVersionsAndOtherFiles) {
   const std::string path = TempPath("future.ckpt");
   {

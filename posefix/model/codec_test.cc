@@ -247,5 +247,21 @@ TEST(PoseCodecTest, InputHeatmapsAreScaledLikeThePixels) {
   EXPECT_EQ(fine.sum().item<float>(), 255);
 }
 
+TEST(StatusLossTest, CrossEntropyOverLabelledKeypointsOnly) {
+  // Two keypoints: logits favouring status 0; labels 0 and "none".
+  const at::Tensor logits = at::tensor({2.0f, 0.0f, 0.0f, 0.0f, 0.0f,  //
+                                        0.0f, 0.0f, 0.0f, 0.0f, 9.0f})
+                                .view({1, 2, 5});
+  const at::Tensor labels = at::tensor({int64_t{0}, int64_t{-1}}).view({1, 2});
+  const double expected = -std::log(std::exp(2.0) / (std::exp(2.0) + 4.0));
+  EXPECT_NEAR(StatusLoss(logits, labels).item<double>(), expected, 1e-6);
+  // Label 4 on the second keypoint: the mean of both terms.
+  const at::Tensor both = at::tensor({int64_t{0}, int64_t{4}}).view({1, 2});
+  const double second = -std::log(std::exp(9.0) / (std::exp(9.0) + 4.0));
+  EXPECT_NEAR(StatusLoss(logits, both).item<double>(), (expected + second) / 2, 1e-6);
+  // Nothing labelled: zero, not NaN.
+  EXPECT_EQ(StatusLoss(logits, at::full({1, 2}, -1, at::kLong)).item<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace posefix

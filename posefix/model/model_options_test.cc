@@ -18,6 +18,47 @@ ModelOptions Parse(const std::string& text) {
   return options;
 }
 
+TEST(ModelOptionsTest, LiteBackboneBringsItsOwnNormalization) {
+  absl::StatusOr<ResolvedModelOptions> lite =
+      ResolveModelOptions(Parse("backbone: BACKBONE_EFFICIENTNET_LITE0"));
+  ASSERT_TRUE(lite.ok()) << lite.status();
+  EXPECT_EQ(lite->backbone, BACKBONE_EFFICIENTNET_LITE0);
+  EXPECT_EQ(lite->resnet_depth, 0);
+  EXPECT_EQ(BackboneName(*lite), "EfficientNet-Lite0");
+  EXPECT_EQ(lite->channel_order, CHANNEL_ORDER_RGB);
+  EXPECT_DOUBLE_EQ(lite->pixel_mean[1], 127);
+  EXPECT_DOUBLE_EQ(lite->pixel_std[2], 128);
+  // Pose channels on the scale of the [-1, 1] pixels.
+  EXPECT_DOUBLE_EQ(lite->input_heatmap_scale, 1);
+  // Explicit values still win.
+  absl::StatusOr<ResolvedModelOptions> custom = ResolveModelOptions(
+      Parse("backbone: BACKBONE_EFFICIENTNET_LITE2 input_heatmap_scale: 2 "
+            "pixel_normalization { channel_order: CHANNEL_ORDER_BGR std: [1, 2, 3] }"));
+  ASSERT_TRUE(custom.ok()) << custom.status();
+  EXPECT_DOUBLE_EQ(custom->input_heatmap_scale, 2);
+  EXPECT_EQ(custom->channel_order, CHANNEL_ORDER_BGR);
+  EXPECT_DOUBLE_EQ(custom->pixel_std[2], 3);
+  EXPECT_DOUBLE_EQ(custom->pixel_mean[0], 127);
+  EXPECT_EQ(BackboneName(*ResolveModelOptions(Parse("resnet_depth: 18"))), "ResNet-18");
+}
+
+TEST(ModelOptionsTest, StatusHeadOptions) {
+  absl::StatusOr<ResolvedModelOptions> off = ResolveModelOptions(ModelOptions());
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->status_head);
+  absl::StatusOr<ResolvedModelOptions> on =
+      ResolveModelOptions(Parse("status_head { enabled: true }"));
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->status_head);
+  EXPECT_DOUBLE_EQ(on->status_loss_weight, 1);
+  EXPECT_DOUBLE_EQ(on->keep_threshold, 0.5);
+  absl::StatusOr<ResolvedModelOptions> tuned = ResolveModelOptions(
+      Parse("status_head { enabled: true loss_weight: 0.25 keep_threshold: 0.8 }"));
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  EXPECT_DOUBLE_EQ(tuned->status_loss_weight, 0.25);
+  EXPECT_NEAR(tuned->keep_threshold, 0.8, 1e-6);
+}
+
 TEST(ModelOptionsTest, EmptyResolvesToTheReleaseDefaults) {
   absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(ModelOptions());
   ASSERT_TRUE(resolved.ok()) << resolved.status();
@@ -121,6 +162,33 @@ TEST(ModelOptionsTest, ErrorsNameTheField) {
   EXPECT_THAT(std::string(ValidateModelOptions(bad_enum, "x").message()),
               HasSubstr("x: input_encoding:"));
   EXPECT_FALSE(ResolveModelOptions(Parse("resnet_depth: 7")).ok());
+}
+
+TEST(ModelOptionsTest, BackboneAndStatusHeadErrorsNameTheField) {
+  EXPECT_THAT(std::string(ValidateModelOptions(
+                              Parse("backbone: BACKBONE_EFFICIENTNET_LITE1 resnet_depth: 50"), "s")
+                              .message()),
+              HasSubstr("s: resnet_depth: applies to BACKBONE_RESNET only"));
+  EXPECT_THAT(std::string(ValidateModelOptions(Parse("status_head { keep_threshold: 0.3 }"), "s")
+                              .message()),
+              HasSubstr("s: status_head: options given but status_head.enabled is not true"));
+  EXPECT_THAT(std::string(ValidateModelOptions(
+                              Parse("status_head { enabled: true keep_threshold: 1.5 }"), "s")
+                              .message()),
+              HasSubstr("s: status_head.keep_threshold: must be in [0, 1]"));
+  EXPECT_THAT(std::string(ValidateModelOptions(
+                              Parse("status_head { enabled: true loss_weight: -1 }"), "s")
+                              .message()),
+              HasSubstr("s: status_head.loss_weight"));
+  EXPECT_THAT(
+      std::string(ValidateModelOptions(
+                      Parse("input_encoding: POSE_INPUT_NONE status_head { enabled: true }"), "s")
+                      .message()),
+      HasSubstr("s: status_head.enabled: needs a pose input"));
+  ModelOptions unknown;
+  unknown.set_backbone(static_cast<Backbone>(42));
+  EXPECT_THAT(std::string(ValidateModelOptions(unknown, "s").message()),
+              HasSubstr("s: backbone: unknown value 42"));
 }
 
 }  // namespace

@@ -187,5 +187,65 @@ TEST(RefinerTest, ErrorsNameTheInput) {
               HasSubstr("/nonexistent.ckpt"));
 }
 
+// An untrained status head gives every status about the same probability
+// (logits near 0): P(good) is about 0.2 for every keypoint.
+std::unique_ptr<Refiner> WithStatusHead(RefinementPolicy policy, double keep_threshold) {
+  ModelOptions model = SmallModel();
+  model.mutable_status_head()->set_enabled(true);
+  RefinerOptions options = Options(true);
+  options.policy = policy;
+  options.keep_threshold = keep_threshold;
+  absl::StatusOr<std::unique_ptr<Refiner>> refiner = Refiner::Untrained(model, options, 5);
+  EXPECT_TRUE(refiner.ok()) << refiner.status();
+  return std::move(refiner).value();
+}
+
+TEST(RefinerTest, SelectivePolicyMovesOnlyKeypointsJudgedWrong) {
+  const std::vector<cv::Mat> crops = {RandomCrop(1), RandomCrop(2)};
+  const std::vector<Pose> poses = {RandomPose(1), RandomPose(2)};
+  const std::vector<Pose> all =
+      *WithStatusHead(RefinementPolicy::kReplaceAll, -1)->RefineCrops(crops, poses);
+  // P(good) ~ 0.2 >= 0.1: every input keypoint is judged right and kept.
+  const std::vector<Pose> kept =
+      *WithStatusHead(RefinementPolicy::kSelective, 0.1)->RefineCrops(crops, poses);
+  // P(good) ~ 0.2 < 0.3: every keypoint moves, as with the paper's policy.
+  const std::vector<Pose> moved =
+      *WithStatusHead(RefinementPolicy::kSelective, 0.3)->RefineCrops(crops, poses);
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 17; ++j) {
+      EXPECT_EQ(kept[i][j].x, poses[i][j].x);
+      EXPECT_EQ(kept[i][j].y, poses[i][j].y);
+      EXPECT_EQ(moved[i][j].x, all[i][j].x);
+      EXPECT_NE(all[i][j].x, poses[i][j].x);
+      // The keypoint score is the head's P(good), whatever the policy.
+      EXPECT_NEAR(all[i][j].v, 0.2, 0.01);
+      EXPECT_EQ(kept[i][j].v, all[i][j].v);
+    }
+  }
+  // In image pixels a kept keypoint is the input's, bit for bit.
+  cv::Mat image(200, 160, CV_8UC3);
+  cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+  Pose pose = RandomPose(3);
+  for (Keypoint& k : pose) k = {k.x * 1.7 + 20.3, k.y * 2.1 + 10.7, k.v};
+  const std::vector<Pose> in_image =
+      *WithStatusHead(RefinementPolicy::kSelective, 0.1)->RefineInImage(image, {pose});
+  for (int j = 0; j < 17; ++j) {
+    EXPECT_EQ(in_image[0][j].x, pose[j].x);
+    EXPECT_EQ(in_image[0][j].y, pose[j].y);
+  }
+}
+
+TEST(RefinerTest, SelectiveNeedsAStatusHead) {
+  RefinerOptions options = Options(false);
+  options.policy = RefinementPolicy::kSelective;
+  EXPECT_THAT(std::string(Refiner::Untrained(SmallModel(), options, 1).status().message()),
+              HasSubstr("RefinerOptions: policy: selective refinement needs a model trained "
+                        "with a status head"));
+  EXPECT_EQ(*ParseRefinementPolicy("selective"), RefinementPolicy::kSelective);
+  EXPECT_EQ(*ParseRefinementPolicy("all"), RefinementPolicy::kReplaceAll);
+  EXPECT_THAT(std::string(ParseRefinementPolicy("some").status().message()),
+              HasSubstr("unknown refinement policy \"some\""));
+}
+
 }  // namespace
 }  // namespace posefix

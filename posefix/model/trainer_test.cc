@@ -214,6 +214,32 @@ TEST(TrainerTest, EstimatorModeTrainsWithoutPoseInput) {
   EXPECT_TRUE(std::isfinite(refined->curve[0].loss));
 }
 
+// The status head trains with the heatmaps; after the last epoch the
+// selective policy's keep threshold is chosen on synthesized training samples
+// and stored in the checkpoint; a Lite backbone starts from weights too.
+TEST(TrainerTest, StatusHeadTrainsAndStoresItsKeepThreshold) {
+  TrainerConfig config = TinyConfig(TempDir("status_head"));
+  config.model.clear_resnet_depth();
+  config.model.set_backbone(BACKBONE_EFFICIENTNET_LITE0);
+  config.model.mutable_status_head()->set_enabled(true);
+  config.training.set_epochs(1);
+  config.training.set_max_steps_per_epoch(2);
+  std::ostringstream progress;
+  absl::StatusOr<TrainingResult> result = Train(config, &progress);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const CheckpointInfo info = *ReadCheckpointInfo(result->final_checkpoint);
+  EXPECT_TRUE(info.options.status_head().enabled());
+  EXPECT_GT(info.options.status_head().keep_threshold(), 0);
+  EXPECT_LE(info.options.status_head().keep_threshold(), 1);
+  EXPECT_NE(progress.str().find("| good |"), std::string::npos) << progress.str();
+  EXPECT_NE(progress.str().find("EfficientNet-Lite0"), std::string::npos) << progress.str();
+
+  TrainerConfig estimator = TinyConfig(TempDir("status_head_estimator"));
+  estimator.model.mutable_status_head()->set_enabled(true);
+  estimator.training.set_mode(ESTIMATOR);
+  EXPECT_FALSE(Train(estimator, nullptr).ok());
+}
+
 TEST(TrainerTest, BadConfigurationsNameTheField) {
   TrainerConfig config = TinyConfig(TempDir("bad"));
   config.training.add_lr_milestones(5);

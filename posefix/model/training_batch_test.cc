@@ -33,6 +33,24 @@ TEST(TrainingBatchTest, PacksPixelsAndPoses) {
   EXPECT_EQ(packed->targets[0][3][2].item<float>(), 2.0f);
 }
 
+TEST(TrainingBatchTest, PacksTheInputStatusesTheHeadLearns) {
+  std::vector<TrainingSample> samples = {MakeSample(64, 32, 17, 10), MakeSample(64, 32, 17, 50)};
+  samples[0].input_status.assign(17, SynthesisStatus::kGood);
+  samples[0].input_status[2] = SynthesisStatus::kSwap;
+  samples[0].input_status[3] = SynthesisStatus::kDropped;
+  samples[0].input_status[4] = SynthesisStatus::kUnlabelled;
+  // samples[1] carries no statuses (a synthesizer that does not say).
+  absl::StatusOr<PackedBatch> packed = PackSamples(samples, 64, 32, 17);
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  EXPECT_EQ(packed->input_status[0][0].item<int64_t>(), 0);
+  EXPECT_EQ(packed->input_status[0][2].item<int64_t>(), 3);
+  EXPECT_EQ(packed->input_status[0][3].item<int64_t>(), kNoStatus);
+  EXPECT_EQ(packed->input_status[0][4].item<int64_t>(), kNoStatus);
+  EXPECT_EQ(packed->input_status[1][0].item<int64_t>(), kNoStatus);
+  samples[1].input_status.assign(3, SynthesisStatus::kGood);
+  EXPECT_FALSE(PackSamples(samples, 64, 32, 17).ok());
+}
+
 TEST(TrainingBatchTest, RejectsWrongCropSizeNamingTheSample) {
   std::vector<TrainingSample> samples = {MakeSample(64, 32, 17, 0), MakeSample(32, 32, 17, 0)};
   samples[1].annotation_id = 77;
