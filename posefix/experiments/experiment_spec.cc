@@ -210,6 +210,11 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
     return FieldError(source, "dataset.input_results_beyond_eval_images",
                       "applies to input_results, not to synthesized input poses");
   }
+  if (spec.checkpoint_epoch() < 0 ||
+      (spec.checkpoint_epoch() > 0 && spec.checkpoint_from_spec().empty())) {
+    return FieldError(source, "checkpoint_epoch",
+                      "a positive epoch of the checkpoint_from_spec run (0: its final checkpoint)");
+  }
   if (!spec.checkpoint().empty() && !spec.checkpoint_from_spec().empty()) {
     return FieldError(source, "checkpoint_from_spec",
                       "set either checkpoint or checkpoint_from_spec");

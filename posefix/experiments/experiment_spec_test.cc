@@ -186,6 +186,9 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
                            "input_results_beyond_eval_images: true }")
                   .message(),
               HasSubstr("dataset.input_results_beyond_eval_images"));
+  EXPECT_THAT(ValidateWith("checkpoint_epoch: 3").message(),
+              HasSubstr("v.pbtxt: checkpoint_epoch: a positive epoch of the "
+                        "checkpoint_from_spec run"));
   EXPECT_THAT(ValidateWith("evaluation { policy: REFINE_SELECTIVE }").message(),
               HasSubstr("v.pbtxt: evaluation.policy: REFINE_SELECTIVE needs "
                         "model.status_head.enabled"));

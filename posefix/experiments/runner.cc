@@ -378,6 +378,15 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
         DependencyCheckpoint(spec_path, plan.spec.checkpoint_from_spec(), options, depth);
     if (!path.ok()) return path.status();
     checkpoint = *path;
+    if (plan.spec.checkpoint_epoch() > 0) {
+      checkpoint = EpochCheckpointPath(std::filesystem::path(checkpoint).parent_path().string(),
+                                       plan.spec.checkpoint_epoch() - 1);
+      if (!Exists(checkpoint)) {
+        return FieldError(spec_path, "checkpoint_epoch",
+                          absl::StrCat(checkpoint, ": no such checkpoint (not reached, or "
+                                                   "deleted by training.keep_checkpoints)"));
+      }
+    }
   }
   std::string estimator = plan.spec.estimator_checkpoint().empty()
                               ? ""

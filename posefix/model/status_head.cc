@@ -8,8 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "posefix/core/coco_io.h"
+#include "posefix/core/file_util.h"
+#include "posefix/core/keypoint_schema.h"
 #include "posefix/data/loader.h"
+#include "posefix/data/training_sample.h"
 #include "posefix/eval/oks.h"
+#include "posefix/model/checkpoint.h"
 #include "posefix/model/codec.h"
 #include "posefix/model/network.h"
 #include "posefix/model/training_batch.h"
@@ -181,6 +186,44 @@ std::string FormatStatusHeadReport(const StatusHeadReport& report) {
       report.keypoints, report.mean_ks_input, report.mean_ks_refined, report.mean_ks_selective,
       report.keep_threshold, 100 * report.moved_fraction);
   return text;
+}
+
+absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& config) {
+  absl::StatusOr<CheckpointInfo> info = ReadCheckpointInfo(config.checkpoint);
+  if (!info.ok()) return info.status();
+  absl::StatusOr<ResolvedModelOptions> resolved =
+      ResolveModelOptions(info->options, absl::StrCat(config.checkpoint, ": model_options"));
+  if (!resolved.ok()) return resolved.status();
+  if (!resolved->status_head) {
+    return FieldError(config.checkpoint, "model_options.status_head", "the model has no status head");
+  }
+  if (config.num_threads > 0) at::set_num_threads(config.num_threads);
+  PoseFixNetImpl net(*resolved);
+  absl::StatusOr<CheckpointInfo> loaded = LoadCheckpoint(config.checkpoint, net, nullptr);
+  if (!loaded.ok()) return loaded.status();
+  const KeypointSchema& schema = CocoSchema();
+  CocoReadOptions read_options;
+  read_options.num_keypoints = resolved->num_keypoints;
+  read_options.keep_extra_fields = false;
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(config.annotations, read_options);
+  if (!dataset.ok()) return dataset.status();
+  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(ErrorModel(), schema);
+  if (!synthesizer.ok()) return synthesizer.status();
+  DataOptions data;
+  data.set_input_height(resolved->input_height);
+  data.set_input_width(resolved->input_width);
+  data.set_no_augmentation(true);
+  data.set_num_threads(1);
+  absl::StatusOr<std::unique_ptr<Loader>> loader =
+      Loader::Create(&*dataset, config.images, &schema, ResolveDataOptions(data),
+                     synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer),
+                     config.seed);
+  if (!loader.ok()) return loader.status();
+  const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(*resolved);
+  absl::StatusOr<std::vector<StatusRecord>> records = CollectStatusRecords(
+      net, *codec, **loader, 0, config.max_samples, 16, Sigmas(schema), "cpu");
+  if (!records.ok()) return records.status();
+  return SummarizeStatusRecords(*records, resolved->keep_threshold);
 }
 
 }  // namespace posefix

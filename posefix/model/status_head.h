@@ -7,6 +7,7 @@
 // refinement policy that maximizes keypoint similarity.
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,19 @@ StatusHeadReport SummarizeStatusRecords(const std::vector<StatusRecord>& records
 
 // A Markdown table of per-status recall and precision, then the KS figures.
 std::string FormatStatusHeadReport(const StatusHeadReport& report);
+
+// Held-out measurement: the release's synthesis on every trainable person of
+// `annotations` (seeded, no augmentation), refined by the checkpoint's model
+// on the CPU, summarized at the checkpoint's keep threshold.
+struct StatusHeadEvalConfig {
+  std::string checkpoint;
+  std::string annotations;
+  std::string images;
+  uint64_t seed = 0;
+  int max_samples = 100000;
+  int num_threads = 2;
+};
+absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& config);
 
 }  // namespace posefix
 

@@ -755,6 +755,10 @@ absl::StatusOr<TrainingResult> Train(const TrainerConfig& config, std::ostream* 
   }
 }
 
+std::string EpochCheckpointPath(const std::string& checkpoint_dir, int epoch) {
+  return (fs::path(checkpoint_dir) / CheckpointName(epoch, "")).string();
+}
+
 absl::StatusOr<std::string> LatestCheckpoint(const std::string& checkpoint_dir) {
   const std::string dir = ResolveUserPath(checkpoint_dir);
   absl::StatusOr<std::optional<TrainingState>> state = ReadState(dir);

@@ -103,6 +103,9 @@ absl::Status ValidateTrainerConfig(const TrainerConfig& config);
 // directory already holds the final epoch returns at once.
 absl::StatusOr<TrainingResult> Train(const TrainerConfig& config, std::ostream* progress);
 
+// Where a run directory keeps the checkpoint written after `epoch` (0-based).
+std::string EpochCheckpointPath(const std::string& checkpoint_dir, int epoch);
+
 // The latest checkpoint of a run directory (from its training state), or
 // NotFound.
 absl::StatusOr<std::string> LatestCheckpoint(const std::string& checkpoint_dir);
