@@ -62,6 +62,45 @@ grep -q "invalid.pbtxt: model: resnet_depth" "$BAD/e2" || { cat "$BAD/e2"; fail 
 grep -q "missing.pbtxt: dataset.input_results: ./nowhere.json" "$BAD/e3" || { cat "$BAD/e3"; fail "missing file message"; }
 [ -e "$BAD/out" ] && fail "a bad spec created output"
 
+# Training sources merged (the evaluation images added, then excluded again),
+# and a refine-only run of its epoch-1 checkpoint on poses synthesized on the
+# evaluation images, refined with the selective policy of its status head.
+MORE="${TEST_TMPDIR}/more"
+mkdir -p "$MORE"
+BASE="$(cd "$(dirname "$SPEC")" && pwd)/smoke_base.pbtxt"
+EVAL_GT=testdata/coco/annotations/person_keypoints_val2017_fixture_eval.json
+cat > "$MORE/merged.pbtxt" <<SPEC
+base: "$BASE"
+model { status_head { enabled: true } }
+dataset {
+  extra_train { annotations: "$EVAL_GT" images: "testdata/coco/val2017" }
+  exclude_from_training: "$EVAL_GT"
+}
+SPEC
+cat > "$MORE/synthesized.pbtxt" <<SPEC
+base: "$BASE"
+checkpoint_from_spec: "merged.pbtxt"
+checkpoint_epoch: 1
+clear_fields: "init_weights"
+clear_fields: "dataset.input_results"
+dataset { synthesize_input_seed: 5 }
+evaluation { policy: REFINE_SELECTIVE }
+SPEC
+"$RUN" --spec="$MORE/synthesized.pbtxt" --out_dir="$MORE/out" --data_root=. \
+  2> "$MORE/err" || { cat "$MORE/err"; fail "merged/synthesized runs"; }
+MERGED="$(ls -d "$MORE"/out/merged-*)"
+TRAIN_IMAGES=$(grep -o '"file_name"' "$MERGED/train_annotations.json" | wc -l)
+[ "$TRAIN_IMAGES" = 8 ] || fail "merged training set has $TRAIN_IMAGES images, expected the 8 training images"
+grep -q "status head on 512 synthesized training samples" "$MORE/err" || fail "no status-head calibration"
+SYNTH="$(ls -d "$MORE"/out/synthesized-*)"
+[ -s "$SYNTH/input_results.json" ] || fail "no synthesized input poses"
+grep -Eq "^ +keypoints: [1-9]" "$SYNTH/metrics.pbtxt" || fail "no keypoint count of the OKS change"
+sed -i 's/checkpoint_epoch: 1/checkpoint_epoch: 7/' "$MORE/synthesized.pbtxt"
+"$RUN" --spec="$MORE/synthesized.pbtxt" --out_dir="$MORE/out" --data_root=. 2> "$MORE/e7" \
+  && fail "a missing epoch checkpoint was accepted"
+grep -q "synthesized.pbtxt: checkpoint_epoch: .*epoch_0006.pt: no such checkpoint" "$MORE/e7" \
+  || { cat "$MORE/e7"; fail "missing epoch message"; }
+
 # The report of the run.
 "$REPORT" --runs="$OUT" --out="${TEST_TMPDIR}/report" > "${TEST_TMPDIR}/report.md" \
   || fail "report failed"
