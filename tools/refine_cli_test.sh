@@ -72,4 +72,8 @@ grep -q '^clamped keypoints: 1$' "$tmp/report.txt" || { cat "$tmp/report.txt"; e
 # Missing checkpoint, missing flag.
 fail "nonexistent.pt" --gt="$gt" --input="$input" --checkpoint="$tmp/nonexistent.pt"
 fail "--gt is required" --input="$input"
+# Refinement policies: an unknown one; selective on a model without a status head.
+fail "--policy: unknown refinement policy \"some\"" --gt="$gt" --input="$input" --policy=some
+fail "selective refinement needs a model trained with a status head" --gt="$gt" --input="$input" \
+  --policy=selective
 echo PASS

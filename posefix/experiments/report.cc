@@ -319,6 +319,18 @@ std::string ReportMarkdown(const std::vector<RunMetrics>& runs) {
       "# PoseFix experiments\n\n"
       "Regenerated from the runs' metrics by `//posefix/experiments:report`. AP and AR are "
       "COCO OKS keypoint statistics in percent.\n\n";
+  // What the runs are, in their specs' words (e.g. that a smoke suite is a
+  // pipeline check, not a result).
+  std::vector<std::string> descriptions;
+  for (const RunMetrics& run : runs) {
+    const std::string& description = run.spec().description();
+    if (!description.empty() &&
+        std::find(descriptions.begin(), descriptions.end(), description) == descriptions.end()) {
+      descriptions.push_back(description);
+    }
+  }
+  for (const std::string& description : descriptions) absl::StrAppend(&md, "> ", description, "\n");
+  if (!descriptions.empty()) md += "\n";
   md += RunsSection(runs);
   if (auto selected = RunsFor(runs, &ReportSpec::table1); !selected.empty()) {
     md += Table1Section(selected);

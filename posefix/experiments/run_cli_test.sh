@@ -2,11 +2,12 @@
 # End to end: a tiny run (1 epoch of 2 steps, ResNet-18 96x64) of the smoke
 # C2F spec through the runner binary, then its resumption, the refusal to
 # overwrite another spec's run, bad specs, and the report of the run.
-# Usage: run_cli_test.sh RUN REPORT SPEC
+# Usage: run_cli_test.sh RUN REPORT SPEC REFINE
 set -u
 RUN="$1"
 REPORT="$2"
 SPEC="$3"
+REFINE="$4"
 OUT="${TEST_TMPDIR}/runs"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -24,6 +25,17 @@ grep -q 'source_revision: "test"' "$RUN_DIR/metrics.pbtxt" || fail "source revis
 grep -q "oks_before" "$RUN_DIR/metrics.pbtxt" || fail "no OKS pairs"
 grep -q "training_curve" "$RUN_DIR/metrics.pbtxt" || fail "no training curve"
 ls "$OUT"/*/*.tmp.* 2> /dev/null && fail "temporary files left"
+
+# One refine path: tools:refine with the run's checkpoint, input and evaluation
+# options (flip test, no OKS-NMS) writes the same refined results.
+CHECKPOINT="$RUN_DIR/$(sed -n 's/^checkpoint: "\(.*\)"$/\1/p' "$RUN_DIR/metrics.pbtxt")"
+"$REFINE" --checkpoint="$CHECKPOINT" --images=testdata/coco/val2017 \
+  --gt=testdata/coco/annotations/person_keypoints_val2017_fixture_eval.json \
+  --input=testdata/results/movenet_thunder_topdown_APH56dets_fixture_eval_results.json \
+  --output="${TEST_TMPDIR}/tool_refined.json" --oks_nms=0 --device=cpu --threads=2 \
+  2> "${TEST_TMPDIR}/tool.err" || { cat "${TEST_TMPDIR}/tool.err"; fail "tools:refine"; }
+cmp -s "$RUN_DIR/refined_results.json" "${TEST_TMPDIR}/tool_refined.json" \
+  || fail "the runner's refined results differ from tools:refine's"
 
 # Running it again finds the finished run.
 "$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \

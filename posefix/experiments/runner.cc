@@ -19,15 +19,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "opencv2/imgcodecs.hpp"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/eval/evaluate.h"
-#include "posefix/eval/oks.h"
 #include "posefix/eval/oks_nms.h"
 #include "posefix/experiments/experiment_spec.h"
+#include "posefix/model/refine_results.h"
 #include "posefix/model/refiner.h"
 #include "posefix/model/trainer.h"
 #include "posefix/synth/synthesizer.h"
@@ -96,73 +95,35 @@ absl::StatusOr<std::string> DependencyCheckpoint(const std::string& spec_path,
 }
 
 // Refines every result of `input_path` with the model of `checkpoint` and
-// writes the refined results to `output_path` (atomically).
+// writes the refined results to `output_path` (atomically): the one refine
+// path tools:refine takes too, with the spec's evaluation options.
 absl::StatusOr<std::string> RefineResults(const RunPlan& plan, const std::string& checkpoint,
                                           const std::string& input_path,
                                           const std::string& output_path) {
   const EvaluationSpec& evaluation = plan.spec.evaluation();
-  RefinerOptions refiner_options;
-  refiner_options.flip_test = !evaluation.has_flip_test() || evaluation.flip_test();
-  refiner_options.flip_permutation = FlipPermutation(plan.schema);
-  refiner_options.device =
+  RefineFileOptions options;
+  options.checkpoint = checkpoint;
+  options.refiner.flip_test = !evaluation.has_flip_test() || evaluation.flip_test();
+  options.refiner.flip_permutation = FlipPermutation(plan.schema);
+  options.refiner.device =
       plan.spec.training().device().empty() ? "auto" : plan.spec.training().device();
-  refiner_options.batch_size = evaluation.batch_size() > 0 ? evaluation.batch_size() : 32;
-  refiner_options.num_threads = evaluation.num_threads() > 0 ? evaluation.num_threads() : 2;
-  refiner_options.policy = evaluation.policy() == REFINE_SELECTIVE
-                               ? RefinementPolicy::kSelective
-                               : RefinementPolicy::kReplaceAll;
-  absl::StatusOr<std::unique_ptr<Refiner>> refiner =
-      Refiner::FromCheckpoint(checkpoint, refiner_options);
-  if (!refiner.ok()) return refiner.status();
-
+  options.refiner.batch_size = evaluation.batch_size() > 0 ? evaluation.batch_size() : 32;
+  options.refiner.num_threads = evaluation.num_threads() > 0 ? evaluation.num_threads() : 2;
+  options.refiner.policy = evaluation.policy() == REFINE_SELECTIVE ? RefinementPolicy::kSelective
+                                                                   : RefinementPolicy::kReplaceAll;
   const DatasetSpec& dataset = plan.spec.dataset();
-  CocoReadOptions read_options;
-  read_options.keep_extra_fields = false;
-  read_options.num_keypoints = plan.schema.keypoint_names_size();
-  absl::StatusOr<CocoDataset> images =
-      ReadCocoDataset(JoinPath(plan.data_root, dataset.eval_annotations()), read_options);
-  if (!images.ok()) return images.status();
-  ResultsReadOptions results_options;
-  results_options.num_keypoints = plan.schema.keypoint_names_size();
-  results_options.ground_truth = &*images;
-  absl::StatusOr<std::vector<KeypointResult>> results =
-      ReadCocoResults(input_path, results_options);
-  if (!results.ok()) return results.status();
-
-  absl::flat_hash_map<int64_t, std::vector<int>> by_image;
-  for (int i = 0; i < static_cast<int>(results->size()); ++i) {
-    by_image[(*results)[i].image_id].push_back(i);
-  }
-  const std::string images_dir = JoinPath(plan.data_root, dataset.eval_images());
-  for (const ImageInfo& image : images->images) {
-    auto found = by_image.find(image.id);
-    if (found == by_image.end()) continue;
-    const std::string file = JoinPath(images_dir, image.file_name);
-    const cv::Mat pixels = cv::imread(file, cv::IMREAD_COLOR);
-    if (pixels.empty()) {
-      return absl::NotFoundError(absl::StrCat(file, ": cannot read the image (image id ", image.id,
-                                              " of ", dataset.eval_annotations(), ")"));
-    }
-    std::vector<Pose> poses;
-    for (int index : found->second) poses.push_back((*results)[index].keypoints);
-    absl::StatusOr<std::vector<Pose>> refined = (*refiner)->RefineInImage(pixels, poses);
-    if (!refined.ok()) return refined.status();
-    for (size_t k = 0; k < found->second.size(); ++k) {
-      (*results)[found->second[k]].keypoints = (*refined)[k];
-    }
-  }
-  std::vector<KeypointResult> output = *std::move(results);
-  if (evaluation.oks_nms()) {
-    OksNmsOptions nms;
-    if (evaluation.oks_nms_threshold() > 0) nms.threshold = evaluation.oks_nms_threshold();
-    absl::StatusOr<std::vector<int>> kept = OksNms(output, OksVariances(plan.schema), nms);
-    if (!kept.ok()) return kept.status();
-    std::vector<KeypointResult> survivors;
-    for (int index : *kept) survivors.push_back(output[index]);
-    output = std::move(survivors);
-  }
-  if (absl::Status s = WriteCocoResults(output_path, output); !s.ok()) return s;
-  return (*refiner)->device();
+  options.images_dir = JoinPath(plan.data_root, dataset.eval_images());
+  options.annotations = JoinPath(plan.data_root, dataset.eval_annotations());
+  options.input = input_path;
+  options.output = output_path;
+  options.schema = plan.schema;
+  options.oks_nms_threshold =
+      !evaluation.oks_nms() ? 0
+      : evaluation.oks_nms_threshold() > 0 ? evaluation.oks_nms_threshold()
+                                           : OksNmsOptions().threshold;
+  absl::StatusOr<RefineReport> report = RefineResultsFile(options);
+  if (!report.ok()) return report.status();
+  return report->device;
 }
 
 struct TrainingFiles {
