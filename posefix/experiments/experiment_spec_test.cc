@@ -72,7 +72,7 @@ TEST_P(SuiteTest, HasEveryAblationOfTable1AndFigure6) {
                                              "E2E-refine", "IntegralPose"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Specs, SuiteTest, ::testing::Values("smoke", "quickstart", "paper"));
+INSTANTIATE_TEST_SUITE_P(Specs, SuiteTest, ::testing::Values("smoke", "quickstart", "paper", "local"));
 
 TEST(ExperimentSpecTest, PaperScaleIsThePapers) {
   absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(SpecsDir() + "/paper/c2f.pbtxt");
