@@ -6,13 +6,14 @@
 //   bazel run //tools:status_head -- --checkpoint=FILE --gt=ANNOTATIONS.json \
 //       --images=DIR [--seed=N]
 
+#include "posefix/model/status_head.h"
+
 #include <iostream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/command_line.h"
-#include "posefix/model/status_head.h"
 
 DEFINE_string(checkpoint, "", "PoseFix checkpoint trained with a status head (required).");
 DEFINE_string(gt, "", "COCO keypoint annotation file of held-out images (required).");

@@ -20,7 +20,8 @@ constexpr char kAnnotations[] = "testdata/coco/annotations/person_keypoints_val2
 // Moves every labelled keypoint by a seeded offset: enough to tell streams
 // apart without depending on posefix/synth.
 InputPoseSynthesizer Shifting(std::atomic<int>* calls = nullptr) {
-  return [calls](const SynthesisInput& input, DeterministicRandom* random) -> absl::StatusOr<SynthesizedPose> {
+  return [calls](const SynthesisInput& input,
+                 DeterministicRandom* random) -> absl::StatusOr<SynthesizedPose> {
     if (calls != nullptr) ++*calls;
     Pose pose = input.target;
     for (Keypoint& keypoint : pose) {

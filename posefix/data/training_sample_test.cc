@@ -15,7 +15,8 @@ namespace {
 struct RecordingSynthesizer {
   std::vector<SynthesisInput> inputs;
   InputPoseSynthesizer Get() {
-    return [this](const SynthesisInput& input, DeterministicRandom*) -> absl::StatusOr<SynthesizedPose> {
+    return [this](const SynthesisInput& input,
+                  DeterministicRandom*) -> absl::StatusOr<SynthesizedPose> {
       inputs.push_back(input);
       return SynthesizedPose{input.target, {}, {}};
     };

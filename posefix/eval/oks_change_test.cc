@@ -45,8 +45,7 @@ TEST(OksChangeTest, PairsThroughTheGroundTruthMatch) {
   // After: refined; person 11 unmatched (moved away).
   std::vector<KeypointResult> after = {Shifted(gt.annotations[0], 1, 0.9),
                                        Shifted(gt.annotations[1], 1000, 0.8)};
-  absl::StatusOr<OksChange> change =
-      ComputeOksChange(gt, before, {}, after, {}, variances);
+  absl::StatusOr<OksChange> change = ComputeOksChange(gt, before, {}, after, {}, variances);
   ASSERT_TRUE(change.ok()) << change.status();
   ASSERT_EQ(change->pairs_size(), 1);
   const OksChangePair& pair = change->pairs(0);
@@ -76,11 +75,10 @@ TEST(OksChangeTest, CountsTheKeypointsARefinementMoved) {
   EXPECT_EQ(change->keypoints(), 17);
   EXPECT_EQ(change->moved_keypoints(), 2);
   const double area = gt.annotations[0].area;
-  const double expected_before =
-      (KeypointSimilarity(6, 0, variances[3], area) + KeypointSimilarity(6, 0, variances[8], area)) /
-      2;
-  const double expected_after =
-      (1.0 + KeypointSimilarity(10, 0, variances[8], area)) / 2;
+  const double expected_before = (KeypointSimilarity(6, 0, variances[3], area) +
+                                  KeypointSimilarity(6, 0, variances[8], area)) /
+                                 2;
+  const double expected_after = (1.0 + KeypointSimilarity(10, 0, variances[8], area)) / 2;
   EXPECT_DOUBLE_EQ(change->moved_mean_ks_before(), expected_before);
   EXPECT_DOUBLE_EQ(change->moved_mean_ks_after(), expected_after);
 }

@@ -72,7 +72,8 @@ TEST_P(SuiteTest, HasEveryAblationOfTable1AndFigure6) {
                                              "E2E-refine", "IntegralPose"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Specs, SuiteTest, ::testing::Values("smoke", "quickstart", "paper", "local"));
+INSTANTIATE_TEST_SUITE_P(Specs, SuiteTest,
+                         ::testing::Values("smoke", "quickstart", "paper", "local"));
 
 TEST(ExperimentSpecTest, PaperScaleIsThePapers) {
   absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(SpecsDir() + "/paper/c2f.pbtxt");
@@ -195,9 +196,9 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
   EXPECT_TRUE(ValidateWith("evaluation { policy: REFINE_SELECTIVE } "
                            "model { status_head { enabled: true } }")
                   .ok());
-  EXPECT_THAT(ValidateWith("model { backbone: BACKBONE_EFFICIENTNET_LITE0 resnet_depth: 18 }")
-                  .message(),
-              HasSubstr("model: resnet_depth: applies to BACKBONE_RESNET only"));
+  EXPECT_THAT(
+      ValidateWith("model { backbone: BACKBONE_EFFICIENTNET_LITE0 resnet_depth: 18 }").message(),
+      HasSubstr("model: resnet_depth: applies to BACKBONE_RESNET only"));
   EXPECT_THAT(ValidateWith("name: \"a b\"").message(), HasSubstr("v.pbtxt: name"));
   EXPECT_THAT(ValidateWith("evaluation { oks_nms_threshold: 2 }").message(),
               HasSubstr("evaluation.oks_nms_threshold"));

@@ -187,19 +187,18 @@ std::string Figure7Section(const std::vector<const RunMetrics*>& runs) {
       "## Figure 7: OKS of each person before and after refinement\n\n"
       "Persons matched in both the input and the refined poses (OKS >= 0.1); above the identity "
       "line the refinement helped.\n\n";
-  md +=
-      MarkdownRow({"Run", "Persons", "Mean OKS before", "Mean OKS after", "Improved", "Worsened",
-                   "Keypoints moved", "KS of moved before", "KS of moved after"});
+  md += MarkdownRow({"Run", "Persons", "Mean OKS before", "Mean OKS after", "Improved", "Worsened",
+                     "Keypoints moved", "KS of moved before", "KS of moved after"});
   md += MarkdownRule(1, 8);
   for (const RunMetrics* run : runs) {
     const OksChange& change = run->after().oks_change();
     const OksChangeSummary s = Summarize(change);
-    md += MarkdownRow(
-        {run->name(), absl::StrCat(s.pairs), absl::StrFormat("%.3f", s.mean_before),
-         absl::StrFormat("%.3f", s.mean_after), absl::StrCat(s.improved), absl::StrCat(s.worsened),
-         absl::StrCat(change.moved_keypoints(), " of ", change.keypoints()),
-         absl::StrFormat("%.3f", change.moved_mean_ks_before()),
-         absl::StrFormat("%.3f", change.moved_mean_ks_after())});
+    md += MarkdownRow({run->name(), absl::StrCat(s.pairs), absl::StrFormat("%.3f", s.mean_before),
+                       absl::StrFormat("%.3f", s.mean_after), absl::StrCat(s.improved),
+                       absl::StrCat(s.worsened),
+                       absl::StrCat(change.moved_keypoints(), " of ", change.keypoints()),
+                       absl::StrFormat("%.3f", change.moved_mean_ks_before()),
+                       absl::StrFormat("%.3f", change.moved_mean_ks_after())});
   }
   md += "\n";
   for (const RunMetrics* run : runs) {

@@ -117,10 +117,9 @@ absl::StatusOr<std::string> RefineResults(const RunPlan& plan, const std::string
   options.input = input_path;
   options.output = output_path;
   options.schema = plan.schema;
-  options.oks_nms_threshold =
-      !evaluation.oks_nms() ? 0
-      : evaluation.oks_nms_threshold() > 0 ? evaluation.oks_nms_threshold()
-                                           : OksNmsOptions().threshold;
+  options.oks_nms_threshold = !evaluation.oks_nms()                ? 0
+                              : evaluation.oks_nms_threshold() > 0 ? evaluation.oks_nms_threshold()
+                                                                   : OksNmsOptions().threshold;
   absl::StatusOr<RefineReport> report = RefineResultsFile(options);
   if (!report.ok()) return report.status();
   return report->device;
@@ -170,8 +169,8 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
         return FieldError(path, absl::StrCat("images[id ", image.id, "]"),
                           "image id already in another training source");
       }
-      image.file_name = absl::StrCat(std::filesystem::absolute(folder).string(), "/",
-                                     image.file_name);
+      image.file_name =
+          absl::StrCat(std::filesystem::absolute(folder).string(), "/", image.file_name);
       kept.insert(image.id);
       merged.images.push_back(std::move(image));
     }
@@ -344,8 +343,9 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
                                        plan.spec.checkpoint_epoch() - 1);
       if (!Exists(checkpoint)) {
         return FieldError(spec_path, "checkpoint_epoch",
-                          absl::StrCat(checkpoint, ": no such checkpoint (not reached, or "
-                                                   "deleted by training.keep_checkpoints)"));
+                          absl::StrCat(checkpoint,
+                                       ": no such checkpoint (not reached, or "
+                                       "deleted by training.keep_checkpoints)"));
       }
     }
   }

@@ -1,9 +1,9 @@
 #include "posefix/model/checkpoint.h"
 
+#include <torch/serialize/archive.h>
+
 #include <exception>
 #include <utility>
-
-#include <torch/serialize/archive.h>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
@@ -35,8 +35,10 @@ absl::StatusOr<CheckpointInfo> ReadInfo(const std::string& path,
   info.format_version = value.toInt();
   if (info.format_version != kCheckpointFormatVersion) {
     return FieldError(path, kVersionKey,
-                      absl::StrCat("version ", info.format_version, " is not supported (this "
-                                   "build reads version ", kCheckpointFormatVersion, ")"));
+                      absl::StrCat("version ", info.format_version,
+                                   " is not supported (this "
+                                   "build reads version ",
+                                   kCheckpointFormatVersion, ")"));
   }
   if (!archive.try_read(kStepKey, value) || !value.isInt()) {
     return FieldError(path, kStepKey, "missing or not an integer");
@@ -146,8 +148,7 @@ absl::StatusOr<CheckpointInfo> LoadCheckpoint(const std::string& path, PoseFixNe
   }
   absl::StatusOr<CheckpointInfo> info = ReadInfo(path, archive);
   if (!info.ok()) return info.status();
-  if (absl::Status status = CheckArchitecture(path, info->options, net.options());
-      !status.ok()) {
+  if (absl::Status status = CheckArchitecture(path, info->options, net.options()); !status.ok()) {
     return status;
   }
   if (optimizer != nullptr && !info->has_optimizer) {

@@ -1,13 +1,13 @@
 #include "posefix/model/checkpoint.h"
 
-#include <cstdlib>
-#include <string>
-
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
 #include <torch/serialize/archive.h>
 #include <torch/utils.h>
+
+#include <cstdlib>
+#include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

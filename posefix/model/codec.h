@@ -12,9 +12,9 @@
 // [B, J, H/4, W/4] heatmaps; output cell i stands for crop pixel 4 * i (as in
 // the release). Everything runs on the device of the tensors it is given.
 
-#include <memory>
-
 #include <ATen/ATen.h>
+
+#include <memory>
 
 #include "posefix/model/model_options.h"
 

@@ -71,10 +71,10 @@ TEST(BilinearOneHotTest, DropsNeighboursOutsideAndRenormalizes) {
   const at::Tensor last = BilinearOneHot(at::tensor({2.0f, 2.0f}).view({1, 1, 2}), 3, 3);
   EXPECT_NEAR(last[0][0][2][2].item<float>(), 1, 1e-6);
   // Nothing inside: an all-zero map, no NaN.
-  const at::Tensor outside = BilinearOneHot(
-      at::tensor({5.f, 5.f, -3.f, 0.f, std::numeric_limits<float>::quiet_NaN(), 1.f})
-          .view({1, 3, 2}),
-      3, 3);
+  const at::Tensor outside =
+      BilinearOneHot(at::tensor({5.f, 5.f, -3.f, 0.f, std::numeric_limits<float>::quiet_NaN(), 1.f})
+                         .view({1, 3, 2}),
+                     3, 3);
   EXPECT_EQ(outside.abs().sum().item<float>(), 0);
 }
 
@@ -205,11 +205,12 @@ TEST(PoseCodecTest, EveryVariantDecodesItsOwnTarget) {
       const at::Tensor truth = Poses({8, 12, 2, 20, 40, 1, 0, 60, 2}, 3);
       const TrainingTargets targets = codec->EncodeTargets(truth);
       // A sharpened target is the ideal network output.
-      const at::Tensor ideal = output == POSE_OUTPUT_INTEGRAL ? targets.heatmaps * 100
-                                                              : targets.heatmaps;
+      const at::Tensor ideal =
+          output == POSE_OUTPUT_INTEGRAL ? targets.heatmaps * 100 : targets.heatmaps;
       const at::Tensor decoded = codec->Decode(ideal);
       EXPECT_TRUE(at::allclose(decoded, truth.narrow(2, 0, 2), 1e-4, 1e-3))
-          << VariantName(options) << "\n" << decoded;
+          << VariantName(options) << "\n"
+          << decoded;
       const at::Tensor poses = codec->EncodePoses(truth);
       EXPECT_EQ(poses.defined(), input != POSE_INPUT_NONE);
       const at::Tensor network_input =

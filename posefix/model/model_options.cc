@@ -18,9 +18,9 @@ bool IsValidDepth(int depth) {
 
 absl::Status CheckSize(absl::string_view source, absl::string_view field, int value) {
   if (value < 0 || value % 32 != 0) {
-    return FieldError(source, field,
-                      absl::StrCat("must be a positive multiple of 32 (0 for the default), got ",
-                                   value));
+    return FieldError(
+        source, field,
+        absl::StrCat("must be a positive multiple of 32 (0 for the default), got ", value));
   }
   return absl::OkStatus();
 }
@@ -62,14 +62,14 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
     return FieldError(source, "backbone", absl::StrCat("unknown value ", options.backbone()));
   }
   if (!IsResNet(options.backbone()) && options.resnet_depth() != 0) {
-    return FieldError(source, "resnet_depth",
-                      absl::StrCat("applies to BACKBONE_RESNET only, not ",
-                                   Backbone_Name(options.backbone())));
+    return FieldError(
+        source, "resnet_depth",
+        absl::StrCat("applies to BACKBONE_RESNET only, not ", Backbone_Name(options.backbone())));
   }
   if (options.resnet_depth() != 0 && !IsValidDepth(options.resnet_depth())) {
-    return FieldError(source, "resnet_depth",
-                      absl::StrCat("must be 18, 34, 50, 101 or 152 (0 for 50), got ",
-                                   options.resnet_depth()));
+    return FieldError(
+        source, "resnet_depth",
+        absl::StrCat("must be 18, 34, 50, 101 or 152 (0 for 50), got ", options.resnet_depth()));
   }
   if (absl::Status s = CheckSize(source, "input_height", options.input_height()); !s.ok()) {
     return s;
@@ -118,21 +118,21 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckNonNegativeFinite(source, "input_heatmap_scale",
-                                              options.input_heatmap_scale());
+  if (absl::Status s =
+          CheckNonNegativeFinite(source, "input_heatmap_scale", options.input_heatmap_scale());
       !s.ok()) {
     return s;
   }
   const StatusHeadOptions& status_head = options.status_head();
   if (!std::isfinite(status_head.loss_weight()) || status_head.loss_weight() < 0) {
-    return FieldError(source, "status_head.loss_weight",
-                      absl::StrCat("must be finite and >= 0 (0 for 1), got ",
-                                   status_head.loss_weight()));
+    return FieldError(
+        source, "status_head.loss_weight",
+        absl::StrCat("must be finite and >= 0 (0 for 1), got ", status_head.loss_weight()));
   }
   if (!(status_head.keep_threshold() >= 0 && status_head.keep_threshold() <= 1)) {
-    return FieldError(source, "status_head.keep_threshold",
-                      absl::StrCat("must be in [0, 1] (0 for 0.5), got ",
-                                   status_head.keep_threshold()));
+    return FieldError(
+        source, "status_head.keep_threshold",
+        absl::StrCat("must be in [0, 1] (0 for 0.5), got ", status_head.keep_threshold()));
   }
   if (!status_head.enabled() &&
       (status_head.loss_weight() != 0 || status_head.keep_threshold() != 0)) {
@@ -147,9 +147,9 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
                       absl::StrCat("unknown value ", pixels.channel_order()));
   }
   if (pixels.mean_size() != 0 && pixels.mean_size() != 3) {
-    return FieldError(source, "pixel_normalization.mean",
-                      absl::StrCat("needs 3 values (or none for the default), got ",
-                                   pixels.mean_size()));
+    return FieldError(
+        source, "pixel_normalization.mean",
+        absl::StrCat("needs 3 values (or none for the default), got ", pixels.mean_size()));
   }
   for (float value : pixels.mean()) {
     if (!std::isfinite(value)) {
@@ -157,9 +157,9 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
     }
   }
   if (pixels.std_size() != 0 && pixels.std_size() != 3) {
-    return FieldError(source, "pixel_normalization.std",
-                      absl::StrCat("needs 3 values (or none for the default), got ",
-                                   pixels.std_size()));
+    return FieldError(
+        source, "pixel_normalization.std",
+        absl::StrCat("needs 3 values (or none for the default), got ", pixels.std_size()));
   }
   for (float value : pixels.std()) {
     if (!std::isfinite(value) || value <= 0) {
@@ -206,8 +206,8 @@ absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& opt
     resolved.use_heatmap_loss = false;
     resolved.use_coordinate_loss = false;
   }
-  resolved.input_sigma = options.input_sigma() > 0 ? options.input_sigma()
-                                                   : DefaultInputSigma(resolved.input_height);
+  resolved.input_sigma =
+      options.input_sigma() > 0 ? options.input_sigma() : DefaultInputSigma(resolved.input_height);
   resolved.output_sigma =
       options.output_sigma() > 0 ? options.output_sigma() : resolved.output_height() / 32.0;
   if (options.input_heatmap_scale() > 0) {

@@ -59,8 +59,8 @@ absl::Status ValidateModelOptions(const ModelOptions& options,
                                   absl::string_view source = "ModelOptions");
 
 // Validates and fills in the documented defaults.
-absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(
-    const ModelOptions& options, absl::string_view source = "ModelOptions");
+absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& options,
+                                                         absl::string_view source = "ModelOptions");
 
 // A short human-readable name of the variant, e.g. "C2F" or "C2F-L_H",
 // "IntegralPose", following the paper's Figure 6 names.

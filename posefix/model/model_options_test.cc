@@ -107,7 +107,11 @@ TEST(ModelOptionsTest, ExplicitValuesWin) {
     use_heatmap_loss: false
     input_sigma: 3
     input_heatmap_scale: 1
-    pixel_normalization { channel_order: CHANNEL_ORDER_RGB mean: [1, 2, 3] std: [4, 5, 6] }
+    pixel_normalization {
+      channel_order: CHANNEL_ORDER_RGB
+      mean: [ 1, 2, 3 ]
+      std: [ 4, 5, 6 ]
+    }
   )pb"));
   ASSERT_TRUE(resolved.ok()) << resolved.status();
   EXPECT_EQ(resolved->resnet_depth, 18);
@@ -169,17 +173,18 @@ TEST(ModelOptionsTest, BackboneAndStatusHeadErrorsNameTheField) {
                               Parse("backbone: BACKBONE_EFFICIENTNET_LITE1 resnet_depth: 50"), "s")
                               .message()),
               HasSubstr("s: resnet_depth: applies to BACKBONE_RESNET only"));
-  EXPECT_THAT(std::string(ValidateModelOptions(Parse("status_head { keep_threshold: 0.3 }"), "s")
-                              .message()),
-              HasSubstr("s: status_head: options given but status_head.enabled is not true"));
+  EXPECT_THAT(
+      std::string(
+          ValidateModelOptions(Parse("status_head { keep_threshold: 0.3 }"), "s").message()),
+      HasSubstr("s: status_head: options given but status_head.enabled is not true"));
   EXPECT_THAT(std::string(ValidateModelOptions(
                               Parse("status_head { enabled: true keep_threshold: 1.5 }"), "s")
                               .message()),
               HasSubstr("s: status_head.keep_threshold: must be in [0, 1]"));
-  EXPECT_THAT(std::string(ValidateModelOptions(
-                              Parse("status_head { enabled: true loss_weight: -1 }"), "s")
-                              .message()),
-              HasSubstr("s: status_head.loss_weight"));
+  EXPECT_THAT(
+      std::string(ValidateModelOptions(Parse("status_head { enabled: true loss_weight: -1 }"), "s")
+                      .message()),
+      HasSubstr("s: status_head.loss_weight"));
   EXPECT_THAT(
       std::string(ValidateModelOptions(
                       Parse("input_encoding: POSE_INPUT_NONE status_head { enabled: true }"), "s")

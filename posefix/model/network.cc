@@ -1,18 +1,18 @@
 #include "posefix/model/network.h"
 
-#include <algorithm>
-#include <cmath>
-#include <iterator>
-
 #include <torch/cuda.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/numbers.h"
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace posefix {
 namespace {
@@ -87,8 +87,7 @@ int64_t RoundChannels(int64_t channels, double width) {
 
 torch::nn::BatchNorm2d LiteBatchNorm(int64_t channels) {
   // TensorFlow's momentum 0.99 is PyTorch's 0.01.
-  return torch::nn::BatchNorm2d(
-      torch::nn::BatchNorm2dOptions(channels).eps(1e-3).momentum(0.01));
+  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-3).momentum(0.01));
 }
 
 // Convolutions pad themselves only where "SAME" padding is symmetric
@@ -134,8 +133,8 @@ MBConvBlockImpl::MBConvBlockImpl(int64_t in_channels, int64_t out_channels, int6
     expand_conv_ = register_module("_expand_conv", LiteConv(in_channels, expanded, 1, 1));
     bn0_ = register_module("_bn0", LiteBatchNorm(expanded));
   }
-  depthwise_conv_ = register_module("_depthwise_conv",
-                                    LiteConv(expanded, expanded, kernel, stride, expanded));
+  depthwise_conv_ =
+      register_module("_depthwise_conv", LiteConv(expanded, expanded, kernel, stride, expanded));
   bn1_ = register_module("_bn1", LiteBatchNorm(expanded));
   project_conv_ = register_module("_project_conv", LiteConv(expanded, out_channels, 1, 1));
   bn2_ = register_module("_bn2", LiteBatchNorm(out_channels));
@@ -261,17 +260,15 @@ PoseFixNetImpl::PoseFixNetImpl(const ResolvedModelOptions& options) : options_(o
     resnet_ = register_module("backbone", ResNet(options.resnet_depth, options.input_channels()));
     in = resnet_->out_channels();
   } else {
-    lite_ = register_module("backbone",
-                            EfficientNetLite(options.backbone, options.input_channels()));
+    lite_ =
+        register_module("backbone", EfficientNetLite(options.backbone, options.input_channels()));
     in = lite_->out_channels();
   }
   constexpr int64_t kHeadChannels = 256;
   torch::nn::Sequential deconv;
   for (int i = 0; i < 3; ++i) {
-    torch::nn::ConvTranspose2d up(torch::nn::ConvTranspose2dOptions(in, kHeadChannels, 4)
-                                      .stride(2)
-                                      .padding(1)
-                                      .bias(false));
+    torch::nn::ConvTranspose2d up(
+        torch::nn::ConvTranspose2dOptions(in, kHeadChannels, 4).stride(2).padding(1).bias(false));
     torch::nn::init::normal_(up->weight, 0, 0.001);
     torch::nn::BatchNorm2d bn(kHeadChannels);
     deconv->push_back(up);
@@ -280,9 +277,8 @@ PoseFixNetImpl::PoseFixNetImpl(const ResolvedModelOptions& options) : options_(o
     in = kHeadChannels;
   }
   deconv_layers_ = register_module("deconv_layers", deconv);
-  final_layer_ = register_module(
-      "final_layer",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(kHeadChannels, options.num_keypoints, 1)));
+  final_layer_ = register_module("final_layer", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                                    kHeadChannels, options.num_keypoints, 1)));
   torch::nn::init::normal_(final_layer_->weight, 0, 0.001);
   torch::nn::init::zeros_(final_layer_->bias);
   if (options.status_head) {
@@ -326,9 +322,9 @@ NetworkOutput PoseFixNetImpl::Run(const torch::Tensor& input, const torch::Tenso
     const torch::Tensor maps =
         status_layer_(x).view({batch * joints, kNumInputStatuses, height, width});
     const torch::Tensor cells = input_points.narrow(2, 0, 2).to(maps.dtype()) / kOutputStride;
-    const torch::Tensor scale =
-        torch::tensor({2.0 / std::max<int64_t>(width - 1, 1), 2.0 / std::max<int64_t>(height - 1, 1)},
-                      maps.options());
+    const torch::Tensor scale = torch::tensor(
+        {2.0 / std::max<int64_t>(width - 1, 1), 2.0 / std::max<int64_t>(height - 1, 1)},
+        maps.options());
     const torch::Tensor grid =
         torch::nan_to_num(cells * scale - 1, 0.0).view({batch * joints, 1, 1, 2});
     output.status_logits =
@@ -366,8 +362,8 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name, absl::string_
           absl::StrCat(field, ": malformed CUDA device \"", name, "\""));
     }
     if (!torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          field, ": \"", name, "\" asked for, but this LibTorch sees no CUDA device"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(field, ": \"", name, "\" asked for, but this LibTorch sees no CUDA device"));
     }
     if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": no CUDA device ", index));

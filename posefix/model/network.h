@@ -8,14 +8,14 @@
 // layer1.0.conv1, layer1.0.downsample.0, ...) and SimpleBaseline's head
 // ("deconv_layers.N", "final_layer"), so that weights map one to one.
 
-#include <cstdint>
-#include <string>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
+
+#include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

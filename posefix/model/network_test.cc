@@ -1,14 +1,14 @@
 #include "posefix/model/network.h"
 
-#include <cmath>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -33,7 +33,8 @@ ResolvedModelOptions Options(int depth, int height, int width, PoseInputEncoding
   options.input_width = width;
   options.input_encoding = input;
   options.output_encoding = output;
-  if (output == POSE_OUTPUT_GAUSSIAN) options.use_heatmap_loss = options.use_coordinate_loss = false;
+  if (output == POSE_OUTPUT_GAUSSIAN)
+    options.use_heatmap_loss = options.use_coordinate_loss = false;
   return options;
 }
 
@@ -126,8 +127,7 @@ TEST_F(NetworkTest, EfficientNetLiteMatchesTheReferenceArchitecture) {
 }
 
 TEST_F(NetworkTest, LiteNetworkAndStatusHeadShapes) {
-  ResolvedModelOptions options =
-      Options(0, 128, 96, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
+  ResolvedModelOptions options = Options(0, 128, 96, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
   options.backbone = BACKBONE_EFFICIENTNET_LITE0;
   options.status_head = true;
   PoseFixNet net(options);
@@ -225,8 +225,8 @@ TEST_F(NetworkTest, GradientsReachEveryParameterInEveryVariant) {
         torch::Tensor poses = torch::rand({2, 17, 3}) * 60;
         poses.select(2, 2).fill_(2);
         const torch::Tensor truth = poses + torch::randn({2, 17, 3}) * 3;
-        const Losses losses =
-            codec->Loss(net->forward(codec->EncodeInput(crops, poses)), codec->EncodeTargets(truth));
+        const Losses losses = codec->Loss(net->forward(codec->EncodeInput(crops, poses)),
+                                          codec->EncodeTargets(truth));
         ASSERT_GT(losses.total.item<float>(), 0) << VariantName(options);
         losses.total.backward();
         for (const auto& item : net->named_parameters()) {

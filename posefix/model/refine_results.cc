@@ -165,7 +165,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     std::vector<cv::Mat> crops;
     std::vector<Pose> poses;
     std::vector<CropTransform> transforms;
-    std::vector<int> owners;  // result index of each crop
+    std::vector<int> owners;            // result index of each crop
     std::vector<Pose> inputs_in_image;  // after HandleFarKeypoints
     for (size_t w = begin; w < end; ++w) {
       const ImageWork& item = work[w];
@@ -204,8 +204,8 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     if (!out.ok()) return out.status();
     for (size_t c = 0; c < out->size(); ++c) {
       KeypointResult result = (*results)[owners[c]];
-      Pose pose = MapRefinedToImage(transforms[c].crop_to_image, (*out)[c], poses[c],
-                                    inputs_in_image[c]);
+      Pose pose =
+          MapRefinedToImage(transforms[c].crop_to_image, (*out)[c], poses[c], inputs_in_image[c]);
       // The refined keypoints inherit the input scores (no rescoring), unless
       // the status head scores them.
       if (!model->status_head) {

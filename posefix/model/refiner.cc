@@ -1,13 +1,13 @@
 #include "posefix/model/refiner.h"
 
+#include <ATen/Parallel.h>
+#include <torch/utils.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <exception>
 #include <utility>
-
-#include <ATen/Parallel.h>
-#include <torch/utils.h>
 
 #include "absl/strings/str_cat.h"
 #include "opencv2/core.hpp"
@@ -42,16 +42,15 @@ class TorchRefiner : public Refiner {
   absl::StatusOr<std::vector<Pose>> RefineCrops(const std::vector<cv::Mat>& crops,
                                                 const std::vector<Pose>& poses) override {
     if (crops.size() != poses.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "RefineCrops: ", crops.size(), " crops but ", poses.size(), " poses"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("RefineCrops: ", crops.size(), " crops but ", poses.size(), " poses"));
     }
     const int height = resolved_.input_height, width = resolved_.input_width;
     for (size_t i = 0; i < crops.size(); ++i) {
       if (crops[i].type() != CV_8UC3 || crops[i].rows != height || crops[i].cols != width) {
         return FieldError("RefineCrops", absl::StrCat("crops[", i, "]"),
                           absl::StrCat("must be CV_8UC3 of ", width, "x", height, ", got type ",
-                                       crops[i].type(), " of ", crops[i].cols, "x",
-                                       crops[i].rows));
+                                       crops[i].type(), " of ", crops[i].cols, "x", crops[i].rows));
       }
       if (static_cast<int>(poses[i].size()) != resolved_.num_keypoints) {
         return FieldError("RefineCrops", absl::StrCat("poses[", i, "]"),
@@ -169,8 +168,7 @@ class TorchRefiner : public Refiner {
     for (int64_t i = 0; i < n; ++i) {
       Pose pose = to_pose(i, poses[i]);
       if (flip) {
-        const Pose back =
-            FlipPose(to_pose(n + i, poses[i]), width, options_.flip_permutation);
+        const Pose back = FlipPose(to_pose(n + i, poses[i]), width, options_.flip_permutation);
         for (int j = 0; j < joints; ++j) {
           pose[j].x = (pose[j].x + back[j].x) / 2;
           pose[j].y = (pose[j].y + back[j].y) / 2;
@@ -212,19 +210,20 @@ absl::Status CheckOptions(const RefinerOptions& options, const ResolvedModelOpti
                       "(model.status_head.enabled)");
   }
   if (!(options.keep_threshold <= 1)) {
-    return FieldError("RefinerOptions", "keep_threshold",
-                      absl::StrCat("must be <= 1 (negative: the model's), got ",
-                                   options.keep_threshold));
+    return FieldError(
+        "RefinerOptions", "keep_threshold",
+        absl::StrCat("must be <= 1 (negative: the model's), got ", options.keep_threshold));
   }
   if (options.flip_test) {
     if (static_cast<int>(options.flip_permutation.size()) != num_keypoints) {
       return FieldError("RefinerOptions", "flip_permutation",
-                        absl::StrCat("the flip test needs one entry per keypoint (",
-                                     num_keypoints, "), got ", options.flip_permutation.size()));
+                        absl::StrCat("the flip test needs one entry per keypoint (", num_keypoints,
+                                     "), got ", options.flip_permutation.size()));
     }
     for (size_t j = 0; j < options.flip_permutation.size(); ++j) {
       const int other = options.flip_permutation[j];
-      if (other < 0 || other >= num_keypoints || options.flip_permutation[other] != static_cast<int>(j)) {
+      if (other < 0 || other >= num_keypoints ||
+          options.flip_permutation[other] != static_cast<int>(j)) {
         return FieldError("RefinerOptions", absl::StrCat("flip_permutation[", j, "]"),
                           "must be an involution over the keypoints");
       }
@@ -258,9 +257,9 @@ absl::StatusOr<RefinementPolicy> ParseRefinementPolicy(absl::string_view name) {
       absl::StrCat("unknown refinement policy \"", name, "\" (all, selective)"));
 }
 
-absl::StatusOr<std::unique_ptr<Refiner>> Refiner::ForNetwork(
-    std::shared_ptr<PoseFixNetImpl> net, const ModelOptions& model_options,
-    const RefinerOptions& options) {
+absl::StatusOr<std::unique_ptr<Refiner>> Refiner::ForNetwork(std::shared_ptr<PoseFixNetImpl> net,
+                                                             const ModelOptions& model_options,
+                                                             const RefinerOptions& options) {
   absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(model_options);
   if (!resolved.ok()) return resolved.status();
   if (absl::Status status = CheckOptions(options, *resolved); !status.ok()) {

@@ -68,9 +68,9 @@ class Refiner {
                                                             uint64_t seed);
   // Wraps a network in memory (the trainer's evaluation); the network is
   // shared, moved to the refiner's device and used in eval mode.
-  static absl::StatusOr<std::unique_ptr<Refiner>> ForNetwork(
-      std::shared_ptr<PoseFixNetImpl> net, const ModelOptions& model_options,
-      const RefinerOptions& options);
+  static absl::StatusOr<std::unique_ptr<Refiner>> ForNetwork(std::shared_ptr<PoseFixNetImpl> net,
+                                                             const ModelOptions& model_options,
+                                                             const RefinerOptions& options);
 
   virtual ~Refiner() = default;
 

@@ -1,12 +1,12 @@
 #include "posefix/model/refiner.h"
 
+#include <torch/utils.h>
+
 #include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <torch/utils.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -88,9 +88,9 @@ TEST(RefinerTest, FlipTestAveragesWithTheMirroredRefinement) {
     cv::Mat mirrored;
     cv::flip(crops[i], mirrored, 1);
     const Pose direct = (*plain->RefineCrops({crops[i]}, {poses[i]}))[0];
-    const Pose back = FlipPose(
-        (*plain->RefineCrops({mirrored}, {FlipPose(poses[i], kWidth, permutation)}))[0], kWidth,
-        permutation);
+    const Pose back =
+        FlipPose((*plain->RefineCrops({mirrored}, {FlipPose(poses[i], kWidth, permutation)}))[0],
+                 kWidth, permutation);
     Pose expected = direct;
     for (size_t j = 0; j < expected.size(); ++j) {
       expected[j].x = (direct[j].x + back[j].x) / 2;
@@ -129,8 +129,9 @@ TEST(RefinerTest, RefineInImageWorksInImagePixels) {
   // The same crop through RefineCrops, mapped back by hand.
   const Box box = ScaleBox(FixAspectRatio(BoxFromKeypoints(pose), 1.0), 1.25);
   const CropTransform transform = *MakeCropTransform(box, 0, cv::Size(kWidth, kHeight));
-  const Pose in_crop = (*refiner->RefineCrops({WarpCrop(image, transform, cv::Size(kWidth, kHeight))},
-                                              {TransformPose(transform.image_to_crop, pose)}))[0];
+  const Pose in_crop =
+      (*refiner->RefineCrops({WarpCrop(image, transform, cv::Size(kWidth, kHeight))},
+                             {TransformPose(transform.image_to_crop, pose)}))[0];
   ExpectNear((*refined)[0], TransformPose(transform.crop_to_image, in_crop), 1e-3);
   for (const Keypoint& k : (*refined)[1]) {
     EXPECT_EQ(k.v, 0.9);
@@ -173,18 +174,17 @@ TEST(RefinerTest, ErrorsNameTheInput) {
               HasSubstr("input_width"));
   const std::unique_ptr<Refiner> refiner = Make(false);
   const cv::Mat small(32, 32, CV_8UC3, cv::Scalar::all(0));
-  EXPECT_THAT(std::string(refiner->RefineCrops({RandomCrop(0), small},
-                                               {RandomPose(0), RandomPose(1)})
-                              .status()
-                              .message()),
-              HasSubstr("crops[1]"));
+  EXPECT_THAT(
+      std::string(refiner->RefineCrops({RandomCrop(0), small}, {RandomPose(0), RandomPose(1)})
+                      .status()
+                      .message()),
+      HasSubstr("crops[1]"));
   EXPECT_THAT(std::string(refiner->RefineCrops({RandomCrop(0)}, {Pose(5)}).status().message()),
               HasSubstr("poses[0]"));
   EXPECT_FALSE(refiner->RefineCrops({RandomCrop(0)}, {}).ok());
-  EXPECT_THAT(std::string(Refiner::FromCheckpoint("/nonexistent.ckpt", Options(false))
-                              .status()
-                              .message()),
-              HasSubstr("/nonexistent.ckpt"));
+  EXPECT_THAT(
+      std::string(Refiner::FromCheckpoint("/nonexistent.ckpt", Options(false)).status().message()),
+      HasSubstr("/nonexistent.ckpt"));
 }
 
 // An untrained status head gives every status about the same probability

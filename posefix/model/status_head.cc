@@ -1,10 +1,10 @@
 #include "posefix/model/status_head.h"
 
+#include <torch/torch.h>
+
 #include <exception>
 #include <optional>
 #include <utility>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,8 +37,7 @@ void RecordBatch(PoseFixNetImpl& net, const PoseCodec& codec, const PackedBatch&
   {
     torch::InferenceMode inference;
     const torch::Tensor points = batch.input_poses.to(device);
-    const NetworkOutput output =
-        net.Run(codec.EncodeInput(batch.crops.to(device), points), points);
+    const NetworkOutput output = net.Run(codec.EncodeInput(batch.crops.to(device), points), points);
     refined = codec.Decode(output.heatmaps).to(torch::kCPU, torch::kDouble).contiguous();
     probabilities = torch::softmax(output.status_logits.to(torch::kFloat), 2)
                         .to(torch::kCPU, torch::kDouble)
@@ -62,15 +61,13 @@ void RecordBatch(PoseFixNetImpl& net, const PoseCodec& codec, const PackedBatch&
       record.ks_input = KeypointSimilarity(inputs[i][j][0].item<double>() - gx,
                                            inputs[i][j][1].item<double>() - gy, variance, area);
       record.ks_refined = KeypointSimilarity(refined[i][j][0].item<double>() - gx,
-                                             refined[i][j][1].item<double>() - gy, variance,
-                                             area);
+                                             refined[i][j][1].item<double>() - gy, variance, area);
       records.push_back(record);
     }
   }
 }
 
-double MeanSelectiveKs(const std::vector<StatusRecord>& records, double threshold,
-                       int64_t* moved) {
+double MeanSelectiveKs(const std::vector<StatusRecord>& records, double threshold, int64_t* moved) {
   double sum = 0;
   int64_t count_moved = 0;
   for (const StatusRecord& r : records) {
@@ -116,8 +113,8 @@ absl::StatusOr<std::vector<StatusRecord>> CollectStatusRecords(
         ++seen;
       }
       if (samples.empty()) break;
-      absl::StatusOr<PackedBatch> packed = PackSamples(samples, options.input_height,
-                                                       options.input_width, options.num_keypoints);
+      absl::StatusOr<PackedBatch> packed =
+          PackSamples(samples, options.input_height, options.input_width, options.num_keypoints);
       if (!packed.ok()) return packed.status();
       RecordBatch(net, codec, *packed, sigmas, device, records);
     }
@@ -179,12 +176,12 @@ std::string FormatStatusHeadReport(const StatusHeadReport& report) {
                           row > 0 ? static_cast<double>(hits) / row : 0.0,
                           column > 0 ? static_cast<double>(hits) / column : 0.0);
   }
-  absl::StrAppendFormat(
-      &text,
-      "\n%d keypoints; mean KS: input %.4f, all refined %.4f, selective %.4f "
-      "(keep threshold %.2f, %.1f%% moved)\n",
-      report.keypoints, report.mean_ks_input, report.mean_ks_refined, report.mean_ks_selective,
-      report.keep_threshold, 100 * report.moved_fraction);
+  absl::StrAppendFormat(&text,
+                        "\n%d keypoints; mean KS: input %.4f, all refined %.4f, selective %.4f "
+                        "(keep threshold %.2f, %.1f%% moved)\n",
+                        report.keypoints, report.mean_ks_input, report.mean_ks_refined,
+                        report.mean_ks_selective, report.keep_threshold,
+                        100 * report.moved_fraction);
   return text;
 }
 
@@ -195,7 +192,8 @@ absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& 
       ResolveModelOptions(info->options, absl::StrCat(config.checkpoint, ": model_options"));
   if (!resolved.ok()) return resolved.status();
   if (!resolved->status_head) {
-    return FieldError(config.checkpoint, "model_options.status_head", "the model has no status head");
+    return FieldError(config.checkpoint, "model_options.status_head",
+                      "the model has no status head");
   }
   if (config.num_threads > 0) at::set_num_threads(config.num_threads);
   PoseFixNetImpl net(*resolved);
@@ -214,14 +212,13 @@ absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& 
   data.set_input_width(resolved->input_width);
   data.set_no_augmentation(true);
   data.set_num_threads(1);
-  absl::StatusOr<std::unique_ptr<Loader>> loader =
-      Loader::Create(&*dataset, config.images, &schema, ResolveDataOptions(data),
-                     synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer),
-                     config.seed);
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(
+      &*dataset, config.images, &schema, ResolveDataOptions(data),
+      synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), config.seed);
   if (!loader.ok()) return loader.status();
   const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(*resolved);
-  absl::StatusOr<std::vector<StatusRecord>> records = CollectStatusRecords(
-      net, *codec, **loader, 0, config.max_samples, 16, Sigmas(schema), "cpu");
+  absl::StatusOr<std::vector<StatusRecord>> records =
+      CollectStatusRecords(net, *codec, **loader, 0, config.max_samples, 16, Sigmas(schema), "cpu");
   if (!records.ok()) return records.status();
   return SummarizeStatusRecords(*records, resolved->keep_threshold);
 }

@@ -22,9 +22,9 @@ StatusRecord Record(int label, double good, double ks_input, double ks_refined) 
 // Good inputs the head is sure of are better kept; wrong inputs (low
 // P(good)) are better refined: the threshold lands between the two groups.
 TEST(StatusHeadTest, KeepThresholdSeparatesWhatToKeepFromWhatToMove) {
-  const std::vector<StatusRecord> records = {
-      Record(0, 0.9, 0.95, 0.80), Record(0, 0.8, 0.90, 0.85), Record(1, 0.3, 0.40, 0.70),
-      Record(4, 0.1, 0.01, 0.60), Record(2, 0.45, 0.05, 0.50)};
+  const std::vector<StatusRecord> records = {Record(0, 0.9, 0.95, 0.80), Record(0, 0.8, 0.90, 0.85),
+                                             Record(1, 0.3, 0.40, 0.70), Record(4, 0.1, 0.01, 0.60),
+                                             Record(2, 0.45, 0.05, 0.50)};
   const double threshold = ChooseKeepThreshold(records);
   EXPECT_GT(threshold, 0.45);
   EXPECT_LE(threshold, 0.8);

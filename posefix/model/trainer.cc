@@ -446,11 +446,11 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
                              state.step(), ")"));
   }
   if (!resuming) {
-    bar.Message(absl::StrCat(
-        "training ", VariantName(*resolved), " ", BackboneName(*resolved), " ",
-        resolved->input_height, "x", resolved->input_width, " on ", device->str(), " (",
-        at::get_num_threads(), " threads): ", epoch_size, " persons, ", steps_per_epoch,
-        " steps of ", batch_size, " per epoch, ", options.epochs(), " epochs"));
+    bar.Message(absl::StrCat("training ", VariantName(*resolved), " ", BackboneName(*resolved), " ",
+                             resolved->input_height, "x", resolved->input_width, " on ",
+                             device->str(), " (", at::get_num_threads(), " threads): ", epoch_size,
+                             " persons, ", steps_per_epoch, " steps of ", batch_size,
+                             " per epoch, ", options.epochs(), " epochs"));
   }
   state.set_device(device->str());
 
@@ -630,14 +630,14 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       // The selective policy's threshold, chosen on fresh synthesized
       // training samples (the epoch after the last) and stored with the model.
       absl::StatusOr<std::vector<StatusRecord>> records =
-          CollectStatusRecords(*nets.net, *codec, **loader, options.epochs(),
-                               kCalibrationSamples, batch_size, Sigmas(schema), device->str());
+          CollectStatusRecords(*nets.net, *codec, **loader, options.epochs(), kCalibrationSamples,
+                               batch_size, Sigmas(schema), device->str());
       if (!records.ok()) return records.status();
       const double threshold = ChooseKeepThreshold(*records);
       model->mutable_status_head()->set_keep_threshold(static_cast<float>(threshold));
-      bar.Message(absl::StrCat("status head on ", kCalibrationSamples,
-                               " synthesized training samples:\n",
-                               FormatStatusHeadReport(SummarizeStatusRecords(*records, threshold))));
+      bar.Message(absl::StrCat(
+          "status head on up to ", kCalibrationSamples, " synthesized training samples:\n",
+          FormatStatusHeadReport(SummarizeStatusRecords(*records, threshold))));
     }
     if (last || (epoch + 1) % options.checkpoint_every_epochs() == 0) {
       const std::string name = CheckpointName(epoch, "");

@@ -1,11 +1,11 @@
 #include "posefix/model/weight_import.h"
 
+#include <torch/script.h>
+#include <torch/serialize.h>
+
 #include <exception>
 #include <map>
 #include <vector>
-
-#include <torch/script.h>
-#include <torch/serialize.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -33,8 +33,7 @@ absl::StatusOr<TensorMap> ReadStateDict(const std::string& path, const std::stri
   const c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   if (!value.isGenericDict()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": a torch.save file that holds no state dict (", value.tagKind(),
-                     ")"));
+        absl::StrCat(path, ": a torch.save file that holds no state dict (", value.tagKind(), ")"));
   }
   TensorMap tensors;
   for (const auto& entry : value.toGenericDict()) {
@@ -106,24 +105,24 @@ absl::Status CopyWeights(const std::string& path, TensorMap remaining, torch::nn
           value.size(0) != target.size(0) || value.size(2) != target.size(2) ||
           value.size(3) != target.size(3)) {
         return FieldError(path, name,
-                          absl::StrCat("expected a 3-channel kernel ", Shape(target.narrow(1, 0, 3)),
-                                       ", got ", Shape(value)));
+                          absl::StrCat("expected a 3-channel kernel ",
+                                       Shape(target.narrow(1, 0, 3)), ", got ", Shape(value)));
       }
       if (image_channel_order != CHANNEL_ORDER_RGB) value = value.flip({1});
       target.narrow(1, 0, 3).copy_(value);
       continue;
     }
     if (value.sizes() != target.sizes()) {
-      return FieldError(path, name,
-                        absl::StrCat("shape ", Shape(value), " does not match the backbone's ",
-                                     Shape(target)));
+      return FieldError(
+          path, name,
+          absl::StrCat("shape ", Shape(value), " does not match the backbone's ", Shape(target)));
     }
     target.copy_(value);
   }
   if (!remaining.empty()) {
-    return FieldError(path, remaining.begin()->first,
-                      absl::StrCat("unexpected (", remaining.size(),
-                                   " entries the backbone does not have)"));
+    return FieldError(
+        path, remaining.begin()->first,
+        absl::StrCat("unexpected (", remaining.size(), " entries the backbone does not have)"));
   }
   return absl::OkStatus();
 }
@@ -134,8 +133,8 @@ absl::Status ImportTorchvisionResNet(const std::string& path, ChannelOrder image
                                      ResNetImpl& backbone) {
   absl::StatusOr<TensorMap> source = ReadWeights(path);
   if (!source.ok()) return source.status();
-  return CopyWeights(path, *std::move(source), backbone, "conv1.weight", "fc.",
-                     image_channel_order, "a torchvision ResNet of the same depth");
+  return CopyWeights(path, *std::move(source), backbone, "conv1.weight", "fc.", image_channel_order,
+                     "a torchvision ResNet of the same depth");
 }
 
 absl::Status ImportEfficientNetLite(const std::string& path, ChannelOrder image_channel_order,

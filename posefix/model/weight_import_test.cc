@@ -1,12 +1,12 @@
 #include "posefix/model/weight_import.h"
 
+#include <ATen/Parallel.h>
+#include <torch/utils.h>
+
 #include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <ATen/Parallel.h>
-#include <torch/utils.h>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -80,12 +80,10 @@ class ExportEnvironment : public ::testing::Environment {
     }
   }
 };
-::testing::Environment* const kExport =
-    ::testing::AddGlobalTestEnvironment(new ExportEnvironment);
+::testing::Environment* const kExport = ::testing::AddGlobalTestEnvironment(new ExportEnvironment);
 
 class WeightImportTest : public ::testing::TestWithParam<int> {
  protected:
-
   void ExpectParity(const std::string& weights, int64_t input_channels, ChannelOrder order) {
     const int depth = GetParam();
     torch::manual_seed(11);
@@ -155,14 +153,14 @@ TEST_P(LiteImportTest, ImageNetWeightsMatchTheReferenceModel) {
           ImportEfficientNetLite(LiteStem(GetParam()) + ".pt", order, *backbone);
       ASSERT_TRUE(status.ok()) << status;
       if (input_channels > 3) {
-        EXPECT_TRUE(torch::equal(backbone->conv_stem()->weight.narrow(1, 3, 17),
-                                 before.narrow(1, 3, 17)));
+        EXPECT_TRUE(
+            torch::equal(backbone->conv_stem()->weight.narrow(1, 3, 17), before.narrow(1, 3, 17)));
       }
       backbone->eval();
       torch::Tensor input = order == CHANNEL_ORDER_BGR ? parity.input.flip({1}) : parity.input;
       if (input_channels > 3) {
-        input = torch::cat({input, torch::zeros({input.size(0), input_channels - 3,
-                                                 input.size(2), input.size(3)})},
+        input = torch::cat({input, torch::zeros({input.size(0), input_channels - 3, input.size(2),
+                                                 input.size(3)})},
                            1);
       }
       torch::NoGradGuard no_grad;
