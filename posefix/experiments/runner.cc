@@ -221,16 +221,7 @@ absl::StatusOr<std::string> InputPoses(const RunPlan& plan) {
       SynthesizeDataset(*annotations, *synthesizer, dataset.synthesize_input_seed(),
                         AreaSource::kAnnotation, ground_truth);
   if (!people.ok()) return people.status();
-  std::vector<KeypointResult> results;
-  for (const SynthesizedPerson& person : *people) {
-    KeypointResult result;
-    result.image_id = person.image_id;
-    result.category_id = person.category_id;
-    result.keypoints = person.synthesized.pose;
-    result.score = 1;
-    results.push_back(std::move(result));
-  }
-  if (absl::Status s = WriteCocoResults(path, results); !s.ok()) return s;
+  if (absl::Status s = WriteCocoResults(path, SynthesizedResults(*people)); !s.ok()) return s;
   return path;
 }
 

@@ -25,6 +25,8 @@ import os
 import torch
 import torchvision
 
+from parity_files import randomize_batch_norm, write_parity
+
 
 def build(depth, weights, seed):
     torch.manual_seed(seed)
@@ -33,13 +35,7 @@ def build(depth, weights, seed):
         model = factory(weights="DEFAULT")
     else:
         model = factory(weights=None)
-        with torch.no_grad():
-            for module in model.modules():
-                if isinstance(module, torch.nn.BatchNorm2d):
-                    module.weight.uniform_(0.5, 1.5)
-                    module.bias.normal_(0.0, 0.1)
-                    module.running_mean.normal_(0.0, 0.1)
-                    module.running_var.uniform_(0.5, 1.5)
+        randomize_batch_norm(model)
     return model.eval()
 
 
@@ -71,11 +67,7 @@ def main():
         x = torch.randn(2, 3, args.height, args.width, generator=generator)
         with torch.no_grad():
             y = features(model, x)
-        x.numpy().astype("<f4").tofile(stem + "_input.f32")
-        y.numpy().astype("<f4").tofile(stem + "_features.f32")
-        with open(stem + "_shapes.txt", "w") as f:
-            f.write(" ".join(map(str, x.shape)) + "\n")
-            f.write(" ".join(map(str, y.shape)) + "\n")
+        write_parity(stem, x, y)
 
 
 if __name__ == "__main__":

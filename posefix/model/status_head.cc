@@ -43,25 +43,25 @@ void RecordBatch(PoseFixNetImpl& net, const PoseCodec& codec, const PackedBatch&
                         .to(torch::kCPU, torch::kDouble)
                         .contiguous();
   }
-  const torch::Tensor inputs = batch.input_poses.to(torch::kDouble).contiguous();
-  const torch::Tensor targets = batch.targets.to(torch::kDouble).contiguous();
-  const torch::Tensor labels = batch.input_status.contiguous();
-  const int64_t n = labels.size(0), joints = labels.size(1);
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t j = 0; j < joints; ++j) {
-      const int64_t label = labels[i][j].item<int64_t>();
-      if (label < 0 || targets[i][j][2].item<double>() <= 0) continue;
+  const torch::Tensor inputs_tensor = batch.input_poses.to(torch::kDouble);
+  const torch::Tensor targets_tensor = batch.targets.to(torch::kDouble);
+  const auto inputs = inputs_tensor.accessor<double, 3>();
+  const auto targets = targets_tensor.accessor<double, 3>();
+  const auto outputs = refined.accessor<double, 3>();
+  const auto p = probabilities.accessor<double, 3>();
+  const auto labels = batch.input_status.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < labels.size(0); ++i) {
+    for (int64_t j = 0; j < labels.size(1); ++j) {
+      if (labels[i][j] < 0 || targets[i][j][2] <= 0) continue;
       StatusRecord record;
-      record.label = static_cast<int>(label);
-      for (int k = 0; k < kNumInputStatuses; ++k) {
-        record.probabilities[k] = probabilities[i][j][k].item<double>();
-      }
-      const double gx = targets[i][j][0].item<double>(), gy = targets[i][j][1].item<double>();
+      record.label = static_cast<int>(labels[i][j]);
+      for (int k = 0; k < kNumInputStatuses; ++k) record.probabilities[k] = p[i][j][k];
+      const double gx = targets[i][j][0], gy = targets[i][j][1];
       const double variance = 4 * sigmas[j] * sigmas[j];  // OKS's (2 sigma)^2
-      record.ks_input = KeypointSimilarity(inputs[i][j][0].item<double>() - gx,
-                                           inputs[i][j][1].item<double>() - gy, variance, area);
-      record.ks_refined = KeypointSimilarity(refined[i][j][0].item<double>() - gx,
-                                             refined[i][j][1].item<double>() - gy, variance, area);
+      record.ks_input =
+          KeypointSimilarity(inputs[i][j][0] - gx, inputs[i][j][1] - gy, variance, area);
+      record.ks_refined =
+          KeypointSimilarity(outputs[i][j][0] - gx, outputs[i][j][1] - gy, variance, area);
       records.push_back(record);
     }
   }

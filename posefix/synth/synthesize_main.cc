@@ -63,16 +63,7 @@ absl::Status Run() {
       SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, *area_source, FLAGS_gt);
   if (!people.ok()) return people.status();
 
-  std::vector<KeypointResult> results;
-  results.reserve(people->size());
-  for (const SynthesizedPerson& person : *people) {
-    KeypointResult result;
-    result.image_id = person.image_id;
-    result.category_id = person.category_id;
-    result.keypoints = person.synthesized.pose;
-    result.score = 1;
-    results.push_back(std::move(result));
-  }
+  const std::vector<KeypointResult> results = SynthesizedResults(*people);
   absl::Status written = WriteCocoResults(FLAGS_out, results);
   if (!written.ok()) return written;
   std::fprintf(stderr, "%s: %zu synthesized poses\n", FLAGS_out.c_str(), results.size());

@@ -485,4 +485,18 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDatas
   return people;
 }
 
+std::vector<KeypointResult> SynthesizedResults(const std::vector<SynthesizedPerson>& people) {
+  std::vector<KeypointResult> results;
+  results.reserve(people.size());
+  for (const SynthesizedPerson& person : people) {
+    KeypointResult result;
+    result.image_id = person.image_id;
+    result.category_id = person.category_id;
+    result.keypoints = person.synthesized.pose;
+    result.score = 1;
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
 }  // namespace posefix

@@ -155,6 +155,10 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDatas
                                                                  AreaSource area_source,
                                                                  absl::string_view source);
 
+// The synthesized poses as a COCO keypoint results file's entries (score 1):
+// the input poses a refiner is given.
+std::vector<KeypointResult> SynthesizedResults(const std::vector<SynthesizedPerson>& people);
+
 }  // namespace posefix
 
 #endif  // POSEFIX_SYNTH_SYNTHESIZER_H_
