@@ -88,6 +88,9 @@ absl::Status CheckArchitecture(const std::string& path, const ModelOptions& stor
   if (resolved->resnet_depth != net.resnet_depth) {
     return mismatch("resnet_depth", resolved->resnet_depth, net.resnet_depth);
   }
+  if (resolved->head_channels != net.head_channels) {
+    return mismatch("head_channels", resolved->head_channels, net.head_channels);
+  }
   if (resolved->num_keypoints != net.num_keypoints) {
     return mismatch("num_keypoints", resolved->num_keypoints, net.num_keypoints);
   }

@@ -119,6 +119,11 @@ TEST_F(CheckpointTest, RefusesAnotherArchitecture) {
   PoseFixNet estimator = MakeNet(no_pose, 1);
   EXPECT_THAT(std::string(LoadCheckpoint(path, *estimator, nullptr).status().message()),
               HasSubstr("model_options.input_encoding"));
+  ModelOptions narrow_head = SmallOptions(18);
+  narrow_head.set_head_channels(64);
+  PoseFixNet narrow = MakeNet(narrow_head, 1);
+  EXPECT_THAT(std::string(LoadCheckpoint(path, *narrow, nullptr).status().message()),
+              HasSubstr("model_options.head_channels: checkpoint has 256, the model has 64"));
 }
 
 TEST_F(CheckpointTest, RefusesAnotherBackboneOrStatusHead) {

@@ -123,6 +123,10 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
       !s.ok()) {
     return s;
   }
+  if (options.head_channels() < 0) {
+    return FieldError(source, "head_channels",
+                      absl::StrCat("must be positive (0 for 256), got ", options.head_channels()));
+  }
   const StatusHeadOptions& status_head = options.status_head();
   if (!std::isfinite(status_head.loss_weight()) || status_head.loss_weight() < 0) {
     return FieldError(
@@ -192,6 +196,7 @@ absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& opt
     resolved.input_width = options.input_width();
   }
   if (options.num_keypoints() != 0) resolved.num_keypoints = options.num_keypoints();
+  if (options.head_channels() != 0) resolved.head_channels = options.head_channels();
   if (options.input_encoding() != POSE_INPUT_ENCODING_UNSPECIFIED) {
     resolved.input_encoding = options.input_encoding();
   }

@@ -36,6 +36,7 @@ struct ResolvedModelOptions {
   bool status_head = false;
   double status_loss_weight = 1;
   double keep_threshold = 0.5;
+  int head_channels = 256;
 
   int output_height() const { return input_height / kOutputStride; }
   int output_width() const { return input_width / kOutputStride; }

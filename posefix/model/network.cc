@@ -264,27 +264,27 @@ PoseFixNetImpl::PoseFixNetImpl(const ResolvedModelOptions& options) : options_(o
         register_module("backbone", EfficientNetLite(options.backbone, options.input_channels()));
     in = lite_->out_channels();
   }
-  constexpr int64_t kHeadChannels = 256;
+  const int64_t head_channels = options.head_channels;
   torch::nn::Sequential deconv;
   for (int i = 0; i < 3; ++i) {
     torch::nn::ConvTranspose2d up(
-        torch::nn::ConvTranspose2dOptions(in, kHeadChannels, 4).stride(2).padding(1).bias(false));
+        torch::nn::ConvTranspose2dOptions(in, head_channels, 4).stride(2).padding(1).bias(false));
     torch::nn::init::normal_(up->weight, 0, 0.001);
-    torch::nn::BatchNorm2d bn(kHeadChannels);
+    torch::nn::BatchNorm2d bn(head_channels);
     deconv->push_back(up);
     deconv->push_back(bn);
     deconv->push_back(torch::nn::ReLU());
-    in = kHeadChannels;
+    in = head_channels;
   }
   deconv_layers_ = register_module("deconv_layers", deconv);
   final_layer_ = register_module("final_layer", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                                    kHeadChannels, options.num_keypoints, 1)));
+                                                    head_channels, options.num_keypoints, 1)));
   torch::nn::init::normal_(final_layer_->weight, 0, 0.001);
   torch::nn::init::zeros_(final_layer_->bias);
   if (options.status_head) {
     status_layer_ = register_module(
         "status_layer", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                            kHeadChannels, options.num_keypoints * kNumInputStatuses, 1)));
+                            head_channels, options.num_keypoints * kNumInputStatuses, 1)));
     torch::nn::init::normal_(status_layer_->weight, 0, 0.001);
     torch::nn::init::zeros_(status_layer_->bias);
   }

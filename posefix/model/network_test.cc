@@ -130,10 +130,14 @@ TEST_F(NetworkTest, LiteNetworkAndStatusHeadShapes) {
   ResolvedModelOptions options = Options(0, 128, 96, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
   options.backbone = BACKBONE_EFFICIENTNET_LITE0;
   options.status_head = true;
+  options.head_channels = 64;
   PoseFixNet net(options);
   const auto parameters = net->named_parameters();
   EXPECT_EQ(parameters["backbone._conv_stem.weight"].sizes(), at::IntArrayRef({32, 20, 3, 3}));
-  EXPECT_EQ(parameters["status_layer.weight"].sizes(), at::IntArrayRef({85, 256, 1, 1}));
+  EXPECT_EQ(parameters["deconv_layers.0.weight"].sizes(), at::IntArrayRef({1280, 64, 4, 4}));
+  EXPECT_EQ(parameters["deconv_layers.3.weight"].sizes(), at::IntArrayRef({64, 64, 4, 4}));
+  EXPECT_EQ(parameters["final_layer.weight"].sizes(), at::IntArrayRef({17, 64, 1, 1}));
+  EXPECT_EQ(parameters["status_layer.weight"].sizes(), at::IntArrayRef({85, 64, 1, 1}));
   net->train();
   const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(options);
   const torch::Tensor crops =

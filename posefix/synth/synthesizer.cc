@@ -75,15 +75,16 @@ bool FirstSurvivor(const std::vector<Point>& sources, const Draw& draw, int coun
   return false;
 }
 
-// Whether `draw` yields at least `needed` survivors within `count` draws.
+// Whether `draw` yields at least `needed` survivors within `count` draws;
+// `first` receives the first survivor.
 bool HasSurvivors(const std::vector<Point>& sources, const Draw& draw, int count, int needed,
-                  DeterministicRandom* rng) {
+                  DeterministicRandom* rng, Point* first) {
   if (needed > count) return false;
-  Point unused;
+  Point candidate;
   int found = 0;
   for (int i = 0; i < count && found < needed; ++i) {
     if (count - i < needed - found) return false;
-    if (DrawCandidate(sources, draw, rng, &unused)) ++found;
+    if (DrawCandidate(sources, draw, rng, &candidate) && found++ == 0) *first = candidate;
   }
   return found >= needed;
 }
@@ -308,7 +309,7 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     for (int s = 0; s < swap_end && !valid[index(ErrorStatus::kMiss)]; ++s) {
       valid[index(ErrorStatus::kMiss)] =
           HasSurvivors(sources, miss_draws[s], model_.miss_candidates_per_source(),
-                       s == 0 ? 1 : miss_other_needed_, rng);
+                       s == 0 ? 1 : miss_other_needed_, rng, &found[index(ErrorStatus::kMiss)]);
     }
 
     if (counterpart >= 0) {

@@ -227,6 +227,52 @@ TEST(SynthesizerTest, StatusesWithoutCandidatesAreRenormalizedAway) {
   }
 }
 
+// Misses so rare that the pick after the existence check can fail all its
+// 1000 rounds: one candidate per source, drawn around the nose only, six
+// neighbours' noses on a ring that leaves a sliver of about 2e-4 of the
+// band free. Every miss must still keep its constraint (a failed pick once
+// placed it at the origin).
+TEST(SynthesizerTest, ARareMissKeepsTheSurvivorItFound) {
+  ErrorModel model;
+  ASSERT_TRUE(ParseTextProto("rare_miss", R"pb(
+    good_candidates: 1 jitter_candidates: 1 inversion_candidates: 1
+    swap_candidates_per_source: 1 miss_candidates_per_source: 1
+    miss_other_source_fraction: 0
+    jitter { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+             rules { probability: 0 } }
+    miss { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+           rules { probability: 1 } }
+    inversion { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+                rules { probability: 0 } }
+    swap { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+           rules { probability: 0 } }
+  )pb",
+                             &model)
+                  .ok());
+  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(model, CocoSchema());
+  ASSERT_TRUE(synthesizer.ok()) << synthesizer.status();
+  SynthesisInput input;
+  input.target = Pose(17, Keypoint{0, 0, 0});
+  input.target[0] = {500, 400, 2};
+  input.area = 100 * 250;
+  const double ring = 1.14 * KsDistance(0.5, CocoSchema().sigmas(0), input.area);
+  for (int k = 0; k < 6; ++k) {
+    Pose neighbour(17, Keypoint{0, 0, 0});
+    neighbour[0] = {500 + ring * std::cos(k * M_PI / 3), 400 + ring * std::sin(k * M_PI / 3), 2};
+    input.neighbours.push_back(neighbour);
+  }
+  int misses = 0;
+  for (int i = 0; i < 100000; ++i) {
+    DeterministicRandom rng(i);
+    absl::StatusOr<SynthesizedPose> out = synthesizer->Synthesize(input, &rng);
+    ASSERT_TRUE(out.ok());
+    if (out->status[0] != SynthesisStatus::kMiss) continue;
+    ++misses;
+    ExpectConstraintHolds(input, *out, 0);
+  }
+  EXPECT_GE(misses, 5);
+}
+
 TEST(SynthesizerTest, UnlabelledKeypointsGetAPointNearThePerson) {
   const Synthesizer synthesizer = ReleaseSynthesizer();
   SynthesisInput input;
