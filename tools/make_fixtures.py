@@ -13,6 +13,17 @@ import shutil
 REDISTRIBUTABLE_LICENCES = {4, 5, 6, 7, 8}
 
 
+def write_exif_rotated_jpeg(path):
+    """A 16x8 JPEG (dark left half, bright right half) whose EXIF orientation
+    (6) asks viewers to rotate it: COCO's coordinates ignore that tag."""
+    from PIL import Image
+    image = Image.new("RGB", (16, 8), (20, 20, 20))
+    image.paste((235, 235, 235), (8, 0, 16, 8))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image.save(path, quality=95, exif=exif.tobytes())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", default="../shared/data")
@@ -55,6 +66,7 @@ def main():
                         os.path.join(other, os.path.basename(name)))
     shutil.copyfile(os.path.join(args.shared, "other/LICENSE.mmpose-test-data"),
                     os.path.join(other, "LICENSE"))
+    write_exif_rotated_jpeg(os.path.join(other, "exif_orientation6.jpg"))
 
     golden = os.path.join(args.out, "golden")
     if os.path.exists(golden):

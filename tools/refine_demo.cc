@@ -17,6 +17,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
@@ -68,7 +69,7 @@ absl::Status Run() {
     return FieldError(input_path, "image_id", absl::StrCat("no pose of image ", image_id));
   }
   const std::string image_path = ResolveUserPath(FLAGS_image);
-  const cv::Mat image = cv::imread(image_path, cv::IMREAD_COLOR);
+  const cv::Mat image = ReadImage(image_path);
   if (image.empty()) return FieldError(image_path, "image", "cannot read the image");
 
   RefinerOptions options;

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "opencv2/imgcodecs.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/random.h"
 
 namespace posefix {
@@ -82,7 +82,7 @@ Loader::Slot Loader::Produce(int person, int position, int epoch) const {
   const PersonAnnotation& annotation = dataset_->annotations[person];
   const ImageInfo& image_info = dataset_->images[image_index_.at(annotation.image_id)];
   const std::string path = absl::StrCat(image_root_, "/", image_info.file_name);
-  const cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
+  const cv::Mat image = ReadImage(path);
   if (image.empty()) {
     slot.skipped = options_.skip_unreadable_images();
     slot.sample = absl::NotFoundError(

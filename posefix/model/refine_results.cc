@@ -10,8 +10,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "opencv2/imgcodecs.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
@@ -169,7 +169,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     std::vector<Pose> inputs_in_image;  // after HandleFarKeypoints
     for (size_t w = begin; w < end; ++w) {
       const ImageWork& item = work[w];
-      const cv::Mat image = cv::imread(item.path, cv::IMREAD_COLOR);
+      const cv::Mat image = ReadImage(item.path);
       if (image.empty()) {
         if (options.skip_missing_images) {
           report.skipped_missing_image += static_cast<int64_t>(item.results.size());

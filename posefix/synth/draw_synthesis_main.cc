@@ -19,6 +19,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
@@ -98,7 +99,7 @@ absl::Status Run() {
     auto it = by_image.find(image.id);
     if (it == by_image.end()) continue;
     const std::string path = (std::filesystem::path(FLAGS_images) / image.file_name).string();
-    cv::Mat canvas = cv::imread(path, cv::IMREAD_COLOR);
+    cv::Mat canvas = ReadImage(path);
     if (canvas.empty()) {
       return absl::NotFoundError(absl::StrCat(path, ": cannot read the image of image id ",
                                               image.id, " (", FLAGS_gt, ")"));
