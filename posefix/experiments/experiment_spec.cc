@@ -260,7 +260,14 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
   const bool has_estimator =
       !spec.estimator_checkpoint().empty() || !spec.estimator_from_spec().empty();
   if (training.mode() == E2E_REFINE) {
-    if (!has_estimator && !RefinesOnly(spec)) {
+    if (RefinesOnly(spec)) {
+      // Its refined poses come from the estimator fine-tuned with the
+      // refinement module, which only its own training run has.
+      return FieldError(source, spec.checkpoint().empty() ? "checkpoint_from_spec" : "checkpoint",
+                        "training.mode E2E_REFINE trains its estimator with the refinement "
+                        "module and cannot refine from a checkpoint alone");
+    }
+    if (!has_estimator) {
       return FieldError(source, "estimator_from_spec",
                         "E2E_REFINE needs estimator_checkpoint or estimator_from_spec");
     }

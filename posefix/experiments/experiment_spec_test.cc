@@ -171,6 +171,15 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
               HasSubstr("training.lr_milestones[2]"));
   EXPECT_THAT(ValidateWith("training { mode: E2E_REFINE }").message(),
               HasSubstr("estimator_from_spec"));
+  EXPECT_THAT(ValidateWith("training { mode: E2E_REFINE } estimator_checkpoint: \"e.pt\" "
+                           "checkpoint: \"c.pt\"")
+                  .message(),
+              HasSubstr("v.pbtxt: checkpoint: training.mode E2E_REFINE trains its estimator"));
+  EXPECT_THAT(ValidateWith("training { mode: E2E_REFINE } estimator_checkpoint: \"e.pt\" "
+                           "checkpoint_from_spec: \"c.pbtxt\"")
+                  .message(),
+              HasSubstr("v.pbtxt: checkpoint_from_spec: training.mode E2E_REFINE"));
+  EXPECT_TRUE(ValidateWith("training { mode: E2E_REFINE } estimator_checkpoint: \"e.pt\"").ok());
   EXPECT_THAT(ValidateWith("estimator_checkpoint: \"e.pt\"").message(),
               HasSubstr("v.pbtxt: estimator_checkpoint: only for training.mode E2E_REFINE"));
   EXPECT_THAT(ValidateWith("model { input_encoding: POSE_INPUT_NONE }").message(),
