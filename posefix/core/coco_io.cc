@@ -365,6 +365,11 @@ int CountLabelled(const Pose& pose) {
   return count;
 }
 
+bool IsTrainablePerson(const PersonAnnotation& person) {
+  return !person.iscrowd && CountLabelled(person.keypoints) > 0 && person.bbox.width > 0 &&
+         person.bbox.height > 0;
+}
+
 absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::string text,
                                              const CocoReadOptions& options) {
   auto document = ParseJson(source, &text);

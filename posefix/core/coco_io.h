@@ -61,6 +61,11 @@ absl::flat_hash_map<int64_t, std::vector<int>> GroupAnnotationsByImage(
 // Keypoints with v > 0.
 int CountLabelled(const Pose& pose);
 
+// A person the release trains on: not a crowd region, at least one labelled
+// keypoint, a box of positive width and height. Only such persons count as
+// another person's overlapping neighbours.
+bool IsTrainablePerson(const PersonAnnotation& person);
+
 }  // namespace posefix
 
 #endif  // POSEFIX_CORE_COCO_IO_H_

@@ -43,6 +43,13 @@ Box ScaleBox(const Box& box, double factor) {
   return Box{box.center_x() - width / 2, box.center_y() - height / 2, width, height};
 }
 
+Box ReleaseSanitizedBox(const Box& box, cv::Size image_size) {
+  const double x1 = std::max(0.0, box.x), y1 = std::max(0.0, box.y);
+  const double x2 = std::min(image_size.width - 1.0, x1 + std::max(0.0, box.width - 1));
+  const double y2 = std::min(image_size.height - 1.0, y1 + std::max(0.0, box.height - 1));
+  return Box{x1, y1, std::max(0.0, x2 - x1), std::max(0.0, y2 - y1)};
+}
+
 double BoxIou(const Box& a, const Box& b) {
   const double left = std::max(a.x, b.x), top = std::max(a.y, b.y);
   const double right = std::min(a.x + a.width, b.x + b.width);

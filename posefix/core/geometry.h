@@ -19,6 +19,11 @@ Box FixAspectRatio(const Box& box, double aspect_ratio);
 // Scales width and height by `factor` about the centre.
 Box ScaleBox(const Box& box, double factor);
 
+// The release's sanitized COCO box: the near corner clipped to the image,
+// the far one at (x + w - 1, y + h - 1) clipped to the last pixel; empty
+// (width or height 0) where nothing is left.
+Box ReleaseSanitizedBox(const Box& box, cv::Size image_size);
+
 // Intersection over union of two boxes; 0 when either is empty.
 double BoxIou(const Box& a, const Box& b);
 

@@ -112,5 +112,14 @@ TEST(GeometryTest, FlipMirrorsAndSwapsPairs) {
   EXPECT_EQ(FlipPose(flipped, 192, FlipPermutation(CocoSchema())), pose);
 }
 
+TEST(GeometryTest, ReleaseSanitizedBoxClipsAndDropsOnePixel) {
+  const cv::Size image(640, 480);
+  EXPECT_EQ(ReleaseSanitizedBox({10, 20, 100, 50}, image), (Box{10, 20, 99, 49}));
+  // Clipped at both ends: x from 0, the far corner at the last pixel.
+  EXPECT_EQ(ReleaseSanitizedBox({-5, 400, 700, 100}, image), (Box{0, 400, 639, 79}));
+  EXPECT_EQ(ReleaseSanitizedBox({10, 20, 0.5, 50}, image).width, 0);
+  EXPECT_EQ(ReleaseSanitizedBox({700, 20, 10, 10}, image).width, 0);
+}
+
 }  // namespace
 }  // namespace posefix

@@ -71,10 +71,7 @@ Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom&
 std::vector<int> TrainablePersons(const CocoDataset& dataset) {
   std::vector<int> persons;
   for (int i = 0; i < static_cast<int>(dataset.annotations.size()); ++i) {
-    const PersonAnnotation& annotation = dataset.annotations[i];
-    if (annotation.iscrowd || CountLabelled(annotation.keypoints) == 0) continue;
-    if (!(annotation.bbox.width > 0 && annotation.bbox.height > 0)) continue;
-    persons.push_back(i);
+    if (IsTrainablePerson(dataset.annotations[i])) persons.push_back(i);
   }
   return persons;
 }
@@ -124,8 +121,12 @@ absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const Co
   SynthesisInput input = TransformSynthesisInput(
       ImageSynthesisInput(
           persons, target, overlap_iou,
-          options.synthesis_uses_box_area() ? AreaSource::kBox : AreaSource::kAnnotation),
+          options.synthesis_uses_box_area() ? AreaSource::kBox : AreaSource::kAnnotation,
+          image.size()),
       transform->image_to_crop);
+  if (options.synthesis_ignores_keypoints_outside_crop()) {
+    input = DropKeypointsOutsideCrop(input, crop_size);
+  }
   if (sample.augmentation.flip) {
     const std::vector<int> flip = FlipPermutation(schema);
     cv::flip(sample.crop, sample.crop, 1);

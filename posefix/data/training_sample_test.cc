@@ -150,6 +150,19 @@ TEST(TrainingSampleTest, NeighboursAreTransformedLikeTheTarget) {
   EXPECT_EQ(input.target, sample->target);
   // The annotation's area, scaled into the crop.
   EXPECT_NEAR(input.area, dataset.annotations[0].area * scale * scale, 1e-6);
+
+  // The neighbour's keypoints lie right of the 192-wide crop: the release's
+  // synthesis sees them unlabelled, the target's (inside) stay labelled.
+  ASSERT_GT(neighbour[5].x, 192);
+  EXPECT_EQ(neighbour[5].v, 2);
+  options.set_synthesis_ignores_keypoints_outside_crop(true);
+  ASSERT_TRUE(MakeTrainingSample(image, dataset, 0, {0, 1}, CocoSchema(), options, 0.0,
+                                 synthesizer.Get(), 5)
+                  .ok());
+  const SynthesisInput& release = synthesizer.inputs[1];
+  EXPECT_EQ(release.neighbours[0][5].v, 0);
+  EXPECT_EQ(release.neighbours[0][6].v, 0);
+  EXPECT_EQ(release.target, sample->target);
 }
 
 TEST(TrainingSampleTest, OverlapDecidesWhoIsANeighbour) {

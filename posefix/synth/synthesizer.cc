@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
@@ -390,21 +391,27 @@ std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& 
                                     double min_iou) {
   std::vector<int> neighbours;
   for (int i = 0; i < static_cast<int>(persons.size()); ++i) {
-    if (i == target || persons[i]->iscrowd) continue;
+    if (i == target || !IsTrainablePerson(*persons[i])) continue;
     if (BoxIou(persons[target]->bbox, persons[i]->bbox) >= min_iou) neighbours.push_back(i);
   }
   return neighbours;
 }
 
+double SynthesisArea(const PersonAnnotation& person, AreaSource area_source, cv::Size image_size) {
+  return area_source == AreaSource::kAnnotation
+             ? person.area
+             : ReleaseSanitizedBox(person.bbox, image_size).area();
+}
+
 SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons, int target,
-                                   double min_iou, AreaSource area_source) {
+                                   double min_iou, AreaSource area_source, cv::Size image_size) {
   const PersonAnnotation& person = *persons[target];
   SynthesisInput input;
   input.target = person.keypoints;
   for (int i : OverlappingPersons(persons, target, min_iou)) {
     input.neighbours.push_back(persons[i]->keypoints);
   }
-  input.area = area_source == AreaSource::kAnnotation ? person.area : person.bbox.area();
+  input.area = SynthesisArea(person, area_source, image_size);
   input.center = {person.bbox.center_x(), person.bbox.center_y()};
   return input;
 }
@@ -433,6 +440,19 @@ SynthesisInput FlipSynthesisInput(const SynthesisInput& input, double crop_width
   return result;
 }
 
+SynthesisInput DropKeypointsOutsideCrop(const SynthesisInput& input, cv::Size crop_size) {
+  auto drop = [&](Pose pose) {
+    for (Keypoint& k : pose) {
+      if (!(k.x >= 0 && k.x < crop_size.width && k.y >= 0 && k.y < crop_size.height)) k.v = 0;
+    }
+    return pose;
+  };
+  SynthesisInput result = input;
+  result.target = drop(input.target);
+  for (Pose& neighbour : result.neighbours) neighbour = drop(neighbour);
+  return result;
+}
+
 absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDataset& dataset,
                                                                  const Synthesizer& synthesizer,
                                                                  uint64_t seed,
@@ -449,8 +469,14 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDatas
     if (inserted) image_order.push_back(a.image_id);
     it->second.push_back(i);
   }
+  const absl::flat_hash_map<int64_t, int> image_index = IndexImages(dataset);
   std::vector<SynthesizedPerson> people;
   for (int64_t image_id : image_order) {
+    // Without an images[] entry there is no size to clip a box to.
+    cv::Size image_size(0, 0);
+    if (auto image = image_index.find(image_id); image != image_index.end()) {
+      image_size = {dataset.images[image->second].width, dataset.images[image->second].height};
+    }
     std::vector<int>& indices = by_image[image_id];
     std::sort(indices.begin(), indices.end(), [&dataset](int a, int b) {
       return dataset.annotations[a].id < dataset.annotations[b].id;
@@ -461,16 +487,21 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDatas
       const PersonAnnotation& person = *persons[t];
       if (person.iscrowd) continue;
       const std::string field = absl::StrCat("annotations[", indices[t], "]");
-      const double area = area_source == AreaSource::kAnnotation ? person.area : person.bbox.area();
+      const double area = SynthesisArea(person, area_source, image_size);
       if (!(area > 0) || !std::isfinite(area)) {
         return FieldError(
             source, field + (area_source == AreaSource::kAnnotation ? ".area" : ".bbox"),
-            absl::StrCat("the area that scales the errors must be positive, got ", area));
+            absl::StrCat("the area that scales the errors must be positive, got ", area,
+                         area_source == AreaSource::kBox
+                             ? " (the box as the release clips it to its image's width and height)"
+                             : ""));
       }
       DeterministicRandom rng = DeterministicRandom::ForKey(
           {seed, static_cast<uint64_t>(person.image_id), static_cast<uint64_t>(person.id)});
       absl::StatusOr<SynthesizedPose> synthesized = synthesizer.Synthesize(
-          ImageSynthesisInput(persons, t, synthesizer.model().overlap_iou(), area_source), &rng);
+          ImageSynthesisInput(persons, t, synthesizer.model().overlap_iou(), area_source,
+                              image_size),
+          &rng);
       if (!synthesized.ok()) {
         return FieldError(source, field, synthesized.status().message());
       }

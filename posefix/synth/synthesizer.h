@@ -105,7 +105,8 @@ enum class AreaSource {
   // The annotation's `area` (segment area), the s^2 of OKS: the synthesized
   // statuses then match the error taxonomy's.
   kAnnotation,
-  // bbox width * height, as the release does in its crops.
+  // The area of the box as the release sanitizes it (ReleaseSanitizedBox:
+  // clipped to the image, w - 1 by h - 1), as it does in its crops.
   kBox,
 };
 
@@ -118,15 +119,20 @@ absl::StatusOr<AreaSource> ParseAreaSource(absl::string_view name);
 absl::StatusOr<Synthesizer> LoadSynthesizer(const std::string& error_model_path,
                                             const KeypointSchema& schema);
 
-// Positions in `persons` of the non-crowd persons other than `target` whose
-// box IoU with it is at least `min_iou`.
+// Positions in `persons` of the trainable persons (IsTrainablePerson) other
+// than `target` whose box IoU with it is at least `min_iou`, as the release
+// counts o: a crowd region or a person without keypoints is no neighbour.
 std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons, int target,
                                     double min_iou);
 
-// The input for persons[target] in image pixels, its neighbours found by
-// OverlappingPersons.
+// The area that scales a person's synthesized errors; `image_size` (of the
+// person's image) clips the box of AreaSource::kBox.
+double SynthesisArea(const PersonAnnotation& person, AreaSource area_source, cv::Size image_size);
+
+// The input for persons[target] in image pixels (of an image of
+// `image_size`), its neighbours found by OverlappingPersons.
 SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& persons, int target,
-                                   double min_iou, AreaSource area_source);
+                                   double min_iou, AreaSource area_source, cv::Size image_size);
 
 // Crop mode: the same input seen through a similarity transform (target,
 // neighbours and centre mapped, area scaled by the transform's determinant;
@@ -135,6 +141,11 @@ SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& p
 SynthesisInput TransformSynthesisInput(const SynthesisInput& input, const cv::Matx23d& transform);
 SynthesisInput FlipSynthesisInput(const SynthesisInput& input, double crop_width,
                                   const std::vector<int>& flip_permutation);
+
+// The release's view of a crop: keypoints of the target and of its
+// neighbours outside [0, width) x [0, height) are unlabelled, so they leave
+// the labelled count n and the sources of the other keypoints.
+SynthesisInput DropKeypointsOutsideCrop(const SynthesisInput& input, cv::Size crop_size);
 
 struct SynthesizedPerson {
   int64_t image_id = 0;

@@ -273,6 +273,34 @@ TEST(SynthesizerTest, ARareMissKeepsTheSurvivorItFound) {
   EXPECT_GE(misses, 5);
 }
 
+TEST(SynthesizerTest, KeypointsOutsideTheCropAreUnlabelled) {
+  SynthesisInput input;
+  input.target = StandingPerson(0, 0);  // x 18..82, y 15..240
+  input.neighbours = {StandingPerson(60, 10)};
+  input.area = 100 * 250;
+  input.center = {50, 120};
+  const SynthesisInput cropped = DropKeypointsOutsideCrop(input, cv::Size(80, 200));
+  for (int j = 0; j < 17; ++j) {
+    const Keypoint& k = input.target[j];
+    EXPECT_EQ(cropped.target[j].v, k.x < 80 && k.y < 200 ? 2 : 0) << j;
+    EXPECT_EQ(cropped.target[j].x, k.x);
+    const Keypoint& n = input.neighbours[0][j];
+    EXPECT_EQ(cropped.neighbours[0][j].v, n.x < 80 && n.y < 200 ? 2 : 0) << j;
+  }
+  EXPECT_EQ(cropped.target[16].v, 0);  // right ankle (65, 240)
+  EXPECT_EQ(cropped.target[10].v, 0);  // right wrist (82, 140)
+  EXPECT_EQ(cropped.target[0].v, 2);
+  EXPECT_EQ(cropped.area, input.area);
+  EXPECT_EQ(cropped.center, input.center);
+  // They are synthesized as unlabelled keypoints.
+  const Synthesizer synthesizer = ReleaseSynthesizer();
+  DeterministicRandom rng(3);
+  absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(cropped, &rng);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->status[16], SynthesisStatus::kUnlabelled);
+  EXPECT_NE(out->status[0], SynthesisStatus::kUnlabelled);
+}
+
 TEST(SynthesizerTest, UnlabelledKeypointsGetAPointNearThePerson) {
   const Synthesizer synthesizer = ReleaseSynthesizer();
   SynthesisInput input;
@@ -382,7 +410,7 @@ TEST(SynthesizerTest, OutputIsPinned) {
 }
 
 TEST(SynthesizerTest, WholeImageInputUsesOverlappingPersons) {
-  PersonAnnotation a, b, c, crowd;
+  PersonAnnotation a, b, c, crowd, unlabelled, no_box;
   a.keypoints = StandingPerson(0, 0);
   a.bbox = {0, 0, 100, 250};
   a.area = 12345;
@@ -392,14 +420,25 @@ TEST(SynthesizerTest, WholeImageInputUsesOverlappingPersons) {
   c.bbox = {500, 0, 100, 250};  // IoU 0
   crowd.bbox = {0, 0, 100, 250};
   crowd.iscrowd = true;
-  const std::vector<const PersonAnnotation*> persons = {&a, &b, &c, &crowd};
+  crowd.keypoints = StandingPerson(0, 0);
+  unlabelled.bbox = {10, 0, 100, 250};  // no keypoints
+  unlabelled.keypoints = Pose(17, Keypoint{0, 0, 0});
+  no_box.keypoints = StandingPerson(0, 0);
+  no_box.bbox = {0, 0, 0, 250};
+  const std::vector<const PersonAnnotation*> persons = {&a, &b, &c, &crowd, &unlabelled, &no_box};
   EXPECT_EQ(OverlappingPersons(persons, 0, 0.1), std::vector<int>({1}));
   EXPECT_EQ(OverlappingPersons(persons, 0, 0.5), std::vector<int>());
-  const SynthesisInput input = ImageSynthesisInput(persons, 0, 0.1, AreaSource::kAnnotation);
+  const cv::Size image(640, 480);
+  const SynthesisInput input =
+      ImageSynthesisInput(persons, 0, 0.1, AreaSource::kAnnotation, image);
   ASSERT_EQ(input.neighbours.size(), 1u);
   EXPECT_EQ(input.neighbours[0], b.keypoints);
   EXPECT_EQ(input.area, 12345);
-  EXPECT_EQ(ImageSynthesisInput(persons, 0, 0.1, AreaSource::kBox).area, 25000);
+  // The release's box: 99 x 249 inside the image, 99 x 199 when the image
+  // ends at y = 200.
+  EXPECT_EQ(ImageSynthesisInput(persons, 0, 0.1, AreaSource::kBox, image).area, 99 * 249);
+  EXPECT_EQ(ImageSynthesisInput(persons, 0, 0.1, AreaSource::kBox, cv::Size(640, 200)).area,
+            99 * 199);
   EXPECT_EQ(input.center, cv::Point2d(50, 125));
 }
 
