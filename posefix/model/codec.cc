@@ -20,6 +20,16 @@ at::Tensor MaskedMean(const at::Tensor& per_keypoint, const at::Tensor& weights)
   return (per_keypoint * weights).sum() / weights.sum().clamp_min(1);
 }
 
+// A loss term from its per-keypoint values [B, J] (each the sum over
+// `entries_per_keypoint` entries: 2 for L_C's |dx| + |dy|, else 1).
+at::Tensor NormalizedLoss(const at::Tensor& per_keypoint, const at::Tensor& weights,
+                          LossNormalization normalization, int entries_per_keypoint) {
+  if (normalization == LOSS_PER_ENTRY) {
+    return (per_keypoint * weights).sum() / (weights.numel() * entries_per_keypoint);
+  }
+  return MaskedMean(per_keypoint, weights);
+}
+
 // The part of the targets both output encodings share: which keypoints
 // carry loss, and their ground truth in output cells (zero where none).
 TrainingTargets WeightsAndCoords(const at::Tensor& ground_truth,
@@ -49,12 +59,13 @@ class IntegralCodec : public PoseCodec {
     if (options().use_heatmap_loss) {
       const at::Tensor log_probabilities = at::log_softmax(output.flatten(2), 2);
       const at::Tensor cross_entropy = -(targets.heatmaps.flatten(2) * log_probabilities).sum(2);
-      losses.heatmap = MaskedMean(cross_entropy, targets.weights);
+      losses.heatmap =
+          NormalizedLoss(cross_entropy, targets.weights, options().loss_normalization, 1);
       losses.total = losses.total + losses.heatmap;
     }
     if (options().use_coordinate_loss) {
       const at::Tensor l1 = (SoftArgmax(output) - targets.coords).abs().sum(2);
-      losses.coordinate = MaskedMean(l1, targets.weights);
+      losses.coordinate = NormalizedLoss(l1, targets.weights, options().loss_normalization, 2);
       losses.total = losses.total + losses.coordinate;
     }
     return losses;
@@ -81,7 +92,7 @@ class GaussianCodec : public PoseCodec {
   Losses Loss(const at::Tensor& output, const TrainingTargets& targets) const override {
     Losses losses;
     const at::Tensor mse = (output - targets.heatmaps).pow(2).mean({2, 3});
-    losses.heatmap = MaskedMean(mse, targets.weights);
+    losses.heatmap = NormalizedLoss(mse, targets.weights, options().loss_normalization, 1);
     losses.total = losses.heatmap;
     return losses;
   }

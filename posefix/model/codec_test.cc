@@ -172,6 +172,31 @@ TEST(IntegralLossTest, UnlabelledAndOutsideKeypointsCarryNoLoss) {
   EXPECT_EQ(none.total.item<float>(), 0);
 }
 
+TEST(IntegralLossTest, PerEntryNormalizationIsTheRelease) {
+  // Two of four keypoints carry loss: per entry, L_H is half the per-keypoint
+  // mean and L_C a quarter (over 4 * 2 coordinates).
+  ResolvedModelOptions options = TinyOptions();
+  options.num_keypoints = 4;
+  const at::Tensor poses = Poses({1, 2, 2, 3, 3, 0, 8, 1, 2, 1, 2, 1}, 4);
+  const at::Tensor logits = KnownLogits().repeat({1, 4, 1, 1});
+  const std::unique_ptr<PoseCodec> per_keypoint = PoseCodec::Create(options);
+  const Losses a = per_keypoint->Loss(logits, per_keypoint->EncodeTargets(poses));
+  options.loss_normalization = LOSS_PER_ENTRY;
+  const std::unique_ptr<PoseCodec> per_entry = PoseCodec::Create(options);
+  const Losses b = per_entry->Loss(logits, per_entry->EncodeTargets(poses));
+  EXPECT_NEAR(b.heatmap.item<float>(), a.heatmap.item<float>() / 2, 1e-6);
+  EXPECT_NEAR(b.coordinate.item<float>(), 0.55 / 4, 1e-6);
+  options.output_encoding = POSE_OUTPUT_GAUSSIAN;
+  const std::unique_ptr<PoseCodec> gaussian = PoseCodec::Create(options);
+  const TrainingTargets targets = gaussian->EncodeTargets(poses);
+  options.loss_normalization = LOSS_PER_LABELLED_KEYPOINT;
+  const std::unique_ptr<PoseCodec> gaussian_per_keypoint = PoseCodec::Create(options);
+  EXPECT_NEAR(
+      gaussian->Loss(at::zeros({1, 4, 2, 2}), targets).heatmap.item<float>(),
+      gaussian_per_keypoint->Loss(at::zeros({1, 4, 2, 2}), targets).heatmap.item<float>() / 2,
+      1e-6);
+}
+
 TEST(GaussianCodecTest, MseAndArgmaxDecoding) {
   ResolvedModelOptions options = TinyOptions();
   options.output_encoding = POSE_OUTPUT_GAUSSIAN;

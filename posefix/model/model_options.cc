@@ -123,6 +123,10 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
       !s.ok()) {
     return s;
   }
+  if (!LossNormalization_IsValid(options.loss_normalization())) {
+    return FieldError(source, "loss_normalization",
+                      absl::StrCat("unknown value ", options.loss_normalization()));
+  }
   if (options.head_channels() < 0) {
     return FieldError(source, "head_channels",
                       absl::StrCat("must be positive (0 for 256), got ", options.head_channels()));
@@ -197,6 +201,9 @@ absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& opt
   }
   if (options.num_keypoints() != 0) resolved.num_keypoints = options.num_keypoints();
   if (options.head_channels() != 0) resolved.head_channels = options.head_channels();
+  if (options.loss_normalization() != LOSS_NORMALIZATION_UNSPECIFIED) {
+    resolved.loss_normalization = options.loss_normalization();
+  }
   if (options.input_encoding() != POSE_INPUT_ENCODING_UNSPECIFIED) {
     resolved.input_encoding = options.input_encoding();
   }

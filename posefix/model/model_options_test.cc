@@ -81,6 +81,7 @@ TEST(ModelOptionsTest, EmptyResolvesToTheReleaseDefaults) {
   EXPECT_DOUBLE_EQ(resolved->pixel_mean[2], 103.94);
   EXPECT_DOUBLE_EQ(resolved->pixel_std[1], 1);
   EXPECT_EQ(resolved->head_channels, 256);
+  EXPECT_EQ(resolved->loss_normalization, LOSS_PER_LABELLED_KEYPOINT);
   EXPECT_EQ(VariantName(*resolved), "C2F");
 }
 
@@ -109,6 +110,7 @@ TEST(ModelOptionsTest, ExplicitValuesWin) {
     input_sigma: 3
     input_heatmap_scale: 1
     head_channels: 128
+    loss_normalization: LOSS_PER_ENTRY
     pixel_normalization {
       channel_order: CHANNEL_ORDER_RGB
       mean: [ 1, 2, 3 ]
@@ -124,6 +126,7 @@ TEST(ModelOptionsTest, ExplicitValuesWin) {
   EXPECT_DOUBLE_EQ(resolved->input_sigma, 3);
   EXPECT_DOUBLE_EQ(resolved->input_heatmap_scale, 1);
   EXPECT_EQ(resolved->head_channels, 128);
+  EXPECT_EQ(resolved->loss_normalization, LOSS_PER_ENTRY);
   EXPECT_EQ(resolved->channel_order, CHANNEL_ORDER_RGB);
   EXPECT_DOUBLE_EQ(resolved->pixel_mean[2], 3);
   EXPECT_DOUBLE_EQ(resolved->pixel_std[0], 4);
@@ -155,6 +158,7 @@ TEST(ModelOptionsTest, ErrorsNameTheField) {
   ExpectFieldError("input_height: -32 input_width: 32", "input_height");
   ExpectFieldError("num_keypoints: -1", "num_keypoints");
   ExpectFieldError("head_channels: -8", "head_channels");
+  ExpectFieldError("loss_normalization: 9", "loss_normalization");
   ExpectFieldError("use_heatmap_loss: false use_coordinate_loss: false", "use_coordinate_loss");
   ExpectFieldError("output_encoding: POSE_OUTPUT_GAUSSIAN use_heatmap_loss: true",
                    "use_heatmap_loss");
