@@ -50,6 +50,7 @@ namespace posefix {
 namespace {
 
 absl::Status Run() {
+  ResolvePathFlags({"checkpoint", "images", "input", "output", "gt"});
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string*>{"--checkpoint", &FLAGS_checkpoint},
         {"--images", &FLAGS_images},

@@ -34,21 +34,27 @@ absl::StatusOr<std::vector<int>> OksNms(absl::Span<const KeypointResult> results
   for (size_t r = 0; r < results.size(); ++r) {
     if (results[r].keypoints.size() != variances.size()) {
       return FieldError("results", absl::StrCat("[", r, "].keypoints"),
-                        absl::StrCat("has ", results[r].keypoints.size(),
-                                     " keypoints, the schema ", variances.size()));
+                        absl::StrCat("has ", results[r].keypoints.size(), " keypoints, the schema ",
+                                     variances.size()));
     }
     groups[{results[r].image_id, results[r].category_id}].push_back(r);
   }
-  std::vector<double> areas(results.size());
-  for (size_t r = 0; r < results.size(); ++r) {
-    areas[r] = KeypointExtentArea(results[r].keypoints);
+  std::vector<double> areas = options.areas;
+  if (areas.empty()) {
+    areas.resize(results.size());
+    for (size_t r = 0; r < results.size(); ++r) {
+      areas[r] = KeypointExtentArea(results[r].keypoints);
+    }
+  } else if (areas.size() != results.size()) {
+    return FieldError(
+        "OksNmsOptions", "areas",
+        absl::StrCat("has ", areas.size(), " values for ", results.size(), " results"));
   }
   std::vector<int> kept;
   kept.reserve(results.size());
   for (auto& [key, members] : groups) {
-    std::stable_sort(members.begin(), members.end(), [&results](int a, int b) {
-      return results[a].score > results[b].score;
-    });
+    std::stable_sort(members.begin(), members.end(),
+                     [&results](int a, int b) { return results[a].score > results[b].score; });
     std::vector<int> group_kept;
     for (int candidate : members) {
       bool suppressed = false;

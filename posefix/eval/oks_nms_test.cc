@@ -36,6 +36,20 @@ TEST(OksNmsTest, SuppressesNearDuplicatesOfBetterPoses) {
   EXPECT_EQ(kept->size(), 4u);
 }
 
+TEST(OksNmsTest, GivenAreasScaleTheOks) {
+  const std::vector<double> variances = OksVariances(CocoSchema());
+  const std::vector<KeypointResult> results = {Pose17(1, 100, 0.5), Pose17(1, 101, 0.9)};
+  EXPECT_EQ(*OksNms(results, variances), (std::vector<int>{1}));
+  // Small boxes: one pixel apart is no longer a duplicate.
+  OksNmsOptions options;
+  options.areas = {20, 20};
+  EXPECT_EQ(*OksNms(results, variances, options), (std::vector<int>{0, 1}));
+  options.areas = {20};
+  absl::StatusOr<std::vector<int>> wrong = OksNms(results, variances, options);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("areas"), std::string::npos);
+}
+
 TEST(OksNmsTest, PoseOksIsOneForIdenticalPoses) {
   const std::vector<double> variances = OksVariances(CocoSchema());
   const KeypointResult a = Pose17(1, 100, 1);

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "posefix/core/coco_io.h"
-#include "posefix/core/image_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/eval/oks.h"
 #include "posefix/eval/oks_nms.h"
@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<Refiner>> LoadRefiner(const RefineFileOptions& op
   if (refiner_options.flip_permutation.empty()) {
     refiner_options.flip_permutation = FlipPermutation(schema);
   }
-  return Refiner::FromCheckpoint(ResolveUserPath(options.checkpoint), refiner_options);
+  return Refiner::FromCheckpoint(options.checkpoint, refiner_options);
 }
 
 }  // namespace
@@ -89,12 +89,12 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   CocoReadOptions read_options;
   read_options.num_keypoints = joints;
   read_options.keep_extra_fields = false;
-  const std::string annotations_path = ResolveUserPath(options.annotations);
+  const std::string annotations_path = options.annotations;
   absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(annotations_path, read_options);
   if (!dataset.ok()) return dataset.status();
   ResultsReadOptions results_options;
   results_options.num_keypoints = joints;
-  const std::string input_path = ResolveUserPath(options.input);
+  const std::string input_path = options.input;
   absl::StatusOr<std::vector<KeypointResult>> results =
       ReadCocoResults(input_path, results_options);
   if (!results.ok()) return results.status();
@@ -119,7 +119,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   report.input_results = static_cast<int64_t>(results->size());
   report.device = refiner->device();
   const auto image_index = IndexImages(*dataset);
-  const std::string images_dir = ResolveUserPath(options.images_dir);
+  const std::string images_dir = options.images_dir;
 
   // Filter as the release does, grouping the kept results by image in order
   // of first appearance.
@@ -157,6 +157,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   }
 
   std::vector<KeypointResult> refined;
+  std::vector<double> refined_crop_areas;  // one per refined result
   refined.reserve(results->size());
   const cv::Size crop_size(model->input_width, model->input_height);
   const double aspect = static_cast<double>(crop_size.width) / crop_size.height;
@@ -166,6 +167,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     std::vector<Pose> poses;
     std::vector<CropTransform> transforms;
     std::vector<int> owners;            // result index of each crop
+    std::vector<double> crop_areas;     // of each crop's box in the image
     std::vector<Pose> inputs_in_image;  // after HandleFarKeypoints
     for (size_t w = begin; w < end; ++w) {
       const ImageWork& item = work[w];
@@ -197,6 +199,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
         inputs_in_image.push_back(pose);
         transforms.push_back(*transform);
         owners.push_back(index);
+        crop_areas.push_back(box.area());
       }
     }
     if (crops.empty()) continue;
@@ -213,6 +216,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
       }
       result.keypoints = std::move(pose);
       refined.push_back(std::move(result));
+      refined_crop_areas.push_back(crop_areas[c]);
     }
   }
   report.refined = static_cast<int64_t>(refined.size());
@@ -220,6 +224,8 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   if (options.oks_nms_threshold > 0) {
     OksNmsOptions nms;
     nms.threshold = options.oks_nms_threshold;
+    // As the release: each pose's OKS scale is the area of its crop box.
+    nms.areas = std::move(refined_crop_areas);
     absl::StatusOr<std::vector<int>> kept = OksNms(refined, OksVariances(schema), nms);
     if (!kept.ok()) return kept.status();
     std::vector<KeypointResult> survivors;
@@ -230,7 +236,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   }
   report.written = static_cast<int64_t>(refined.size());
   if (!options.output.empty()) {
-    absl::Status status = WriteCocoResults(ResolveUserPath(options.output), refined);
+    absl::Status status = WriteCocoResults(options.output, refined);
     if (!status.ok()) return status;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

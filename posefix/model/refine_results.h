@@ -53,8 +53,9 @@ struct RefineFileOptions {
 
   // Empty: COCO-17. Must match the model's keypoint count.
   KeypointSchema schema;
-  // OKS-NMS on the refined poses with this threshold (the release: 0.9);
-  // <= 0: off.
+  // OKS-NMS on the refined poses with this threshold (the release: 0.9),
+  // each pose's OKS scaled by the area of the box it was refined in (as the
+  // release); <= 0: off.
   double oks_nms_threshold = 0.9;
 
   // A result whose image_id is not in `annotations`: error, or (set) a

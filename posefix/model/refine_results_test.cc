@@ -1,5 +1,6 @@
 #include "posefix/model/refine_results.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -60,6 +61,19 @@ TEST(RefineResultsTest, RefinesEveryPersonKeepingScores) {
     EXPECT_EQ(output[k].keypoints[5].v, input[i].keypoints[5].v);  // scores pass through
     ++k;
   }
+}
+
+TEST(RefineResultsTest, RelativePathsMeanTheWorkingDirectory) {
+  // The command-line layer resolves the user's paths (ResolvePathFlags); the
+  // library takes a path as given, even under `bazel run`.
+  setenv("BUILD_WORKING_DIRECTORY", "/nonexistent", 1);
+  const std::unique_ptr<Refiner> refiner = SmallRefiner();
+  RefineFileOptions options = Options(kInput, Temp("relative.json"));
+  options.oks_nms_threshold = 0;
+  absl::StatusOr<RefineReport> report = RefineResultsFile(options, refiner.get());
+  unsetenv("BUILD_WORKING_DIRECTORY");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GT(report->refined, 0);
 }
 
 TEST(RefineResultsTest, OksNmsRemovesDuplicates) {
