@@ -45,6 +45,8 @@ namespace posefix {
 namespace {
 
 absl::Status Run() {
+  ResolvePathFlags({"annotations", "images", "checkpoint_dir", "init_weights",
+                    "estimator_checkpoint", "error_model"});
   TrainerConfig config;
   if (absl::Status s = ParseTextProto("--model", FLAGS_model, &config.model); !s.ok()) return s;
   if (absl::Status s = ParseTextProto("--training", FLAGS_training, &config.training); !s.ok()) {
@@ -55,8 +57,7 @@ absl::Status Run() {
   if (!schema.ok()) return schema.status();
   config.schema = **schema;
   if (!FLAGS_error_model.empty()) {
-    absl::StatusOr<ErrorModel> model =
-        LoadErrorModel(ResolveUserPath(FLAGS_error_model), config.schema);
+    absl::StatusOr<ErrorModel> model = LoadErrorModel(FLAGS_error_model, config.schema);
     if (!model.ok()) return model.status();
     config.error_model = *model;
   }

@@ -42,13 +42,24 @@ cmp -s "$RUN_DIR/refined_results.json" "${TEST_TMPDIR}/tool_refined.json" \
   > /dev/null 2> "${TEST_TMPDIR}/again.err" || fail "the second run failed"
 grep -q "finished earlier; skipped" "${TEST_TMPDIR}/again.err" || fail "not skipped"
 
-# An interrupted run (metrics missing) resumes: training is complete, the
-# refinement and the evaluation run again.
+# Every point of the training curve has its step (2 steps per epoch).
+[ "$(grep -c '^  step: ' "$RUN_DIR/metrics.pbtxt")" = "$(grep -c '^training_curve {' "$RUN_DIR/metrics.pbtxt")" ] \
+  || fail "training_curve points without their step"
+grep -q '^  step: 2$' "$RUN_DIR/metrics.pbtxt" || fail "training_curve step"
+
+# An interrupted run (metrics missing) resumes: training and refinement are
+# complete, the evaluation runs again; the refinement's time and device are
+# those it was measured with.
+timings() { sed -n '/^timings {/,/^}/p' "$RUN_DIR/metrics.pbtxt" | grep -v evaluate_seconds | grep -v total_seconds; }
+BEFORE_TIMINGS="$(timings; grep '^device:' "$RUN_DIR/metrics.pbtxt")"
+grep -q "refine_seconds: [1-9]\|refine_seconds: 0\.[0-9]*[1-9]" "$RUN_DIR/metrics.pbtxt" || fail "refine time"
 rm "$RUN_DIR/metrics.pb" "$RUN_DIR/metrics.pbtxt"
 "$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \
   > /dev/null 2> "${TEST_TMPDIR}/resume.err" || { cat "${TEST_TMPDIR}/resume.err"; fail "resume"; }
 grep -q "resuming" "${TEST_TMPDIR}/resume.err" || fail "did not resume"
 [ -s "$RUN_DIR/metrics.pb" ] || fail "resume wrote no metrics"
+[ "$(timings; grep '^device:' "$RUN_DIR/metrics.pbtxt")" = "$BEFORE_TIMINGS" ] \
+  || fail "the resumed run reports other training or refinement times or device"
 
 # A directory holding another spec is never overwritten.
 cp "$RUN_DIR/spec.pbtxt" "${TEST_TMPDIR}/spec.saved"

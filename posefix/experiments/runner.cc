@@ -404,9 +404,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
       point->set_coordinate_loss(record.coordinate_loss);
       point->set_learning_rate(record.learning_rate);
       point->set_seconds(seconds);
-    }
-    if (metrics.training_curve_size() > 0) {
-      metrics.mutable_training_curve(metrics.training_curve_size() - 1)->set_step(trained->steps);
+      point->set_step(record.step);
     }
     metrics.mutable_timings()->set_train_seconds(trained->seconds);
     metrics.set_device(trained->device);
@@ -421,8 +419,10 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   if (!input_or.ok()) return input_or.status();
   const std::string input = *input_or;
   const std::string refined = JoinPath(plan.run_dir, "refined_results.json");
-  auto refine_start = std::chrono::steady_clock::now();
-  if (!Exists(refined)) {
+  const std::string refine_record_path = JoinPath(plan.run_dir, "refine.pbtxt");
+  RefineRecord refine_record;
+  if (!Exists(refined) || !ReadTextProto(refine_record_path, &refine_record).ok()) {
+    const auto refine_start = std::chrono::steady_clock::now();
     Log(options, plan.run_id, "refining " + input);
     std::string poses = input;
     if (!estimator_of_run.empty()) {
@@ -434,10 +434,12 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     }
     absl::StatusOr<std::string> device = RefineResults(plan, checkpoint, poses, refined);
     if (!device.ok()) return device.status();
-    if (metrics.device().empty()) metrics.set_device(*device);
+    refine_record.set_device(*device);
+    refine_record.set_seconds(SecondsSince(refine_start));
+    if (absl::Status s = WriteTextProto(refine_record_path, refine_record); !s.ok()) return s;
   }
-  metrics.mutable_timings()->set_refine_seconds(SecondsSince(refine_start));
-  if (metrics.device().empty()) metrics.set_device("cpu");
+  metrics.mutable_timings()->set_refine_seconds(refine_record.seconds());
+  if (metrics.device().empty()) metrics.set_device(refine_record.device());
   metrics.set_refined_results("refined_results.json");
 
   // Evaluation.

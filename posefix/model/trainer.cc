@@ -76,6 +76,7 @@ EpochRecord FromProto(const EpochRecordProto& proto) {
   record.seconds = proto.seconds();
   record.samples_per_second = proto.samples_per_second();
   record.learning_rate = proto.learning_rate();
+  record.step = proto.step();
   return record;
 }
 
@@ -285,6 +286,9 @@ struct Networks {
   std::shared_ptr<PoseFixNetImpl> net;
   std::shared_ptr<PoseFixNetImpl> estimator;  // E2E_REFINE only
   ModelOptions estimator_options;
+  // The estimator's own codec: its pixel normalization and its decoding, as
+  // when it estimates alone.
+  std::unique_ptr<PoseCodec> estimator_codec;
 };
 
 std::string EstimatorName(const std::string& checkpoint_name) {
@@ -346,22 +350,21 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   CocoReadOptions read_options;
   read_options.num_keypoints = schema.keypoint_names_size();
   read_options.keep_extra_fields = false;
-  absl::StatusOr<CocoDataset> dataset =
-      ReadCocoDataset(ResolveUserPath(config.train_annotations), read_options);
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(config.train_annotations, read_options);
   if (!dataset.ok()) return dataset.status();
   absl::StatusOr<Synthesizer> synthesizer =
       Synthesizer::Create(config.error_model, schema, "TrainerConfig.error_model");
   if (!synthesizer.ok()) return synthesizer.status();
   absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(
-      &*dataset, ResolveUserPath(config.train_images), &schema, *data,
-      synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), config.seed);
+      &*dataset, config.train_images, &schema, *data, synthesizer->model().overlap_iou(),
+      SynthesizerFunction(&*synthesizer), config.seed);
   if (!loader.ok()) return loader.status();
   if ((*loader)->epoch_size() == 0) {
     return FieldError(config.train_annotations, "annotations",
                       "no trainable person (non-crowd, >= 1 labelled keypoint, positive box)");
   }
 
-  const std::string dir = ResolveUserPath(config.checkpoint_dir);
+  const std::string dir = config.checkpoint_dir;
   if (absl::Status created = CreateDirectories(dir); !created.ok()) {
     return FieldError(kConfigSource, "checkpoint_dir", created.message());
   }
@@ -388,7 +391,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   nets.net = std::make_shared<PoseFixNetImpl>(*resolved);
   std::vector<torch::nn::Module*> trained = {nets.net.get()};
   if (options.mode() == E2E_REFINE) {
-    const std::string path = ResolveUserPath(config.estimator_checkpoint);
+    const std::string path = config.estimator_checkpoint;
     absl::StatusOr<CheckpointInfo> info = ReadCheckpointInfo(path);
     if (!info.ok()) return info.status();
     absl::StatusOr<ResolvedModelOptions> estimator_options =
@@ -402,6 +405,14 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
                         "the estimator must take no pose input and have the model's input size "
                         "and keypoints");
     }
+    if (estimator_options->output_encoding != POSE_OUTPUT_INTEGRAL) {
+      return FieldError(
+          path, "options.output_encoding",
+          absl::StrCat("E2E_REFINE decodes the estimator differentiably (soft-argmax): "
+                       "needs POSE_OUTPUT_INTEGRAL, got ",
+                       PoseOutputEncoding_Name(estimator_options->output_encoding)));
+    }
+    nets.estimator_codec = PoseCodec::Create(*estimator_options);
     nets.estimator_options = info->options;
     nets.estimator = std::make_shared<PoseFixNetImpl>(*estimator_options);
     absl::StatusOr<CheckpointInfo> loaded = LoadCheckpoint(path, *nets.estimator, nullptr);
@@ -409,8 +420,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     trained.push_back(nets.estimator.get());
   }
   if (!resuming && !config.init_weights.empty()) {
-    absl::Status status = ImportBackboneWeights(ResolveUserPath(config.init_weights),
-                                                resolved->channel_order, *nets.net);
+    absl::Status status =
+        ImportBackboneWeights(config.init_weights, resolved->channel_order, *nets.net);
     if (!status.ok()) return status;
   }
   for (torch::nn::Module* module : trained) module->to(*device);
@@ -468,7 +479,9 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     for (torch::nn::Module* module : trained) module->train();
     (*loader)->StartEpoch(epoch);
     double loss_sum = 0, heatmap_sum = 0, coordinate_sum = 0, seconds_before = 0;
-    int64_t samples = 0, skipped_steps = 0;
+    // samples: drawn from the loader this epoch; loss_samples: those of the
+    // steps that were applied, which the losses average over.
+    int64_t samples = 0, loss_samples = 0, skipped_steps = 0;
     int step_in_epoch = 0;
     bool exhausted = false;
     if (state.steps_in_epoch() > 0) {
@@ -480,6 +493,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       heatmap_sum = state.partial_heatmap_sum();
       coordinate_sum = state.partial_coordinate_sum();
       samples = state.partial_samples();
+      loss_samples = state.partial_loss_samples();
+      skipped_steps = state.partial_skipped_steps();
       seconds_before = state.partial_seconds();
       for (int64_t i = 0; i < samples && !exhausted; ++i) {
         absl::StatusOr<std::optional<TrainingSample>> next = (*loader)->Next();
@@ -506,15 +521,17 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       const EncodedBatch encoded = EncodeBatch(*packed, *codec, *device);
 
       adam.zero_grad();
+      bool skipped = false;
       Losses losses;
       {
         NetworkOutput output;
         {
           AutocastScope autocast(mixed);
           if (nets.estimator) {
-            const torch::Tensor coords =
-                SoftArgmax(nets.estimator->forward(encoded.images).to(torch::kFloat)) *
-                kOutputStride;
+            const torch::Tensor coords = nets.estimator_codec->Decode(
+                nets.estimator
+                    ->forward(nets.estimator_codec->EncodeImages(packed->crops.to(*device)))
+                    .to(torch::kFloat));
             const torch::Tensor points =
                 torch::cat({coords, torch::ones_like(coords.narrow(2, 0, 1))}, 2);
             const torch::Tensor heatmaps =
@@ -544,6 +561,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
           loss_scale = std::max(1.0, loss_scale / 2);
           good_steps = 0;
           ++skipped_steps;
+          skipped = true;
         }
       } else {
         losses.total.backward();
@@ -555,9 +573,12 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
         return absl::InternalError(absl::StrCat("training diverged: loss ", total, " at epoch ",
                                                 epoch, " step ", step_in_epoch));
       }
-      loss_sum += total * n;
-      if (losses.heatmap.defined()) heatmap_sum += losses.heatmap.item<double>() * n;
-      if (losses.coordinate.defined()) coordinate_sum += losses.coordinate.item<double>() * n;
+      if (!skipped) {
+        loss_sum += total * n;
+        if (losses.heatmap.defined()) heatmap_sum += losses.heatmap.item<double>() * n;
+        if (losses.coordinate.defined()) coordinate_sum += losses.coordinate.item<double>() * n;
+        loss_samples += n;
+      }
       samples += n;
       ++step_in_epoch;
       ++steps_this_process;
@@ -565,7 +586,7 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
       state.set_step(state.step() + 1);
       const int64_t done = static_cast<int64_t>(epoch) * steps_per_epoch + step_in_epoch;
       bar.Update(epoch, options.epochs(), step_in_epoch, steps_per_epoch, done, steps_this_process,
-                 samples_this_process, loss_sum / samples, false);
+                 samples_this_process, loss_samples > 0 ? loss_sum / loss_samples : 0, false);
       if (options.checkpoint_every_steps() > 0 && !exhausted && step_in_epoch < steps_per_epoch &&
           step_in_epoch % options.checkpoint_every_steps() == 0) {
         const std::string name = absl::StrFormat("epoch_%04d_step_%06d.pt", epoch, step_in_epoch);
@@ -578,6 +599,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
         state.set_partial_heatmap_sum(heatmap_sum);
         state.set_partial_coordinate_sum(coordinate_sum);
         state.set_partial_samples(samples);
+        state.set_partial_loss_samples(loss_samples);
+        state.set_partial_skipped_steps(skipped_steps);
         state.set_partial_seconds(
             seconds_before +
             std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count());
@@ -598,26 +621,29 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     bar.Update(epoch, options.epochs(), step_in_epoch, steps_per_epoch,
                static_cast<int64_t>(epoch + 1) * steps_per_epoch, steps_this_process,
-               samples_this_process, samples > 0 ? loss_sum / samples : 0, true);
+               samples_this_process, loss_samples > 0 ? loss_sum / loss_samples : 0, true);
 
     EpochRecordProto* record = state.add_curve();
     record->set_epoch(epoch);
     record->set_samples(samples);
-    if (samples > 0) {
-      record->set_loss(loss_sum / samples);
-      record->set_heatmap_loss(heatmap_sum / samples);
-      record->set_coordinate_loss(coordinate_sum / samples);
+    if (loss_samples > 0) {
+      record->set_loss(loss_sum / loss_samples);
+      record->set_heatmap_loss(heatmap_sum / loss_samples);
+      record->set_coordinate_loss(coordinate_sum / loss_samples);
     }
     record->set_seconds(seconds);
     record->set_samples_per_second(seconds > 0 ? samples / seconds : 0);
     record->set_learning_rate(rate);
     record->set_skipped_steps(skipped_steps);
+    record->set_step(state.step());
     state.set_epochs_done(epoch + 1);
     state.set_steps_in_epoch(0);
     state.clear_partial_loss_sum();
     state.clear_partial_heatmap_sum();
     state.clear_partial_coordinate_sum();
     state.clear_partial_samples();
+    state.clear_partial_loss_samples();
+    state.clear_partial_skipped_steps();
     state.clear_partial_seconds();
     state.set_loss_scale(loss_scale);
     state.set_skipped_samples(skipped_before + (*loader)->skipped());
@@ -760,13 +786,13 @@ std::string EpochCheckpointPath(const std::string& checkpoint_dir, int epoch) {
 }
 
 absl::StatusOr<std::string> LatestCheckpoint(const std::string& checkpoint_dir) {
-  const std::string dir = ResolveUserPath(checkpoint_dir);
-  absl::StatusOr<std::optional<TrainingState>> state = ReadState(dir);
+  absl::StatusOr<std::optional<TrainingState>> state = ReadState(checkpoint_dir);
   if (!state.ok()) return state.status();
   if (!state->has_value() || (*state)->checkpoint().empty()) {
-    return absl::NotFoundError(absl::StrCat(dir, ": no checkpoint (", kStateFile, " missing)"));
+    return absl::NotFoundError(
+        absl::StrCat(checkpoint_dir, ": no checkpoint (", kStateFile, " missing)"));
   }
-  return (fs::path(dir) / (*state)->checkpoint()).string();
+  return (fs::path(checkpoint_dir) / (*state)->checkpoint()).string();
 }
 
 }  // namespace posefix

@@ -67,6 +67,8 @@ struct EpochRecord {
   double seconds = 0;
   double samples_per_second = 0;
   double learning_rate = 0;
+  // Optimizer steps taken when the epoch ended.
+  int64_t step = 0;
 };
 
 struct TrainingResult {

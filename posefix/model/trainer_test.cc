@@ -212,6 +212,25 @@ TEST(TrainerTest, EstimatorModeTrainsWithoutPoseInput) {
   ASSERT_TRUE(refined.ok()) << refined.status().ToString();
   EXPECT_TRUE(fs::exists(refined->final_estimator_checkpoint));
   EXPECT_TRUE(std::isfinite(refined->curve[0].loss));
+
+  // An estimator with a Gaussian (argmax) output cannot be decoded
+  // differentiably: refused, not silently soft-argmaxed.
+  TrainerConfig gaussian = TinyConfig(TempDir("gaussian_estimator"));
+  gaussian.model.set_output_encoding(POSE_OUTPUT_GAUSSIAN);
+  gaussian.training.set_mode(ESTIMATOR);
+  gaussian.training.set_epochs(1);
+  gaussian.training.set_max_steps_per_epoch(1);
+  absl::StatusOr<TrainingResult> heatmap_estimator = Train(gaussian, nullptr);
+  ASSERT_TRUE(heatmap_estimator.ok()) << heatmap_estimator.status().ToString();
+  TrainerConfig e2e_gaussian = TinyConfig(TempDir("e2e_gaussian"));
+  e2e_gaussian.training.set_mode(E2E_REFINE);
+  e2e_gaussian.training.set_epochs(1);
+  e2e_gaussian.estimator_checkpoint = heatmap_estimator->final_checkpoint;
+  absl::StatusOr<TrainingResult> refused = Train(e2e_gaussian, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("options.output_encoding: E2E_REFINE decodes"),
+            std::string::npos)
+      << refused.status();
 }
 
 // The status head trains with the heatmaps; after the last epoch the
