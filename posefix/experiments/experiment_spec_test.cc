@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "posefix/core/file_util.h"
+#include "posefix/model/model_options.h"
 
 namespace posefix {
 namespace {
@@ -84,6 +85,36 @@ TEST(ExperimentSpecTest, PaperScaleIsThePapers) {
   EXPECT_EQ(spec->training().epochs(), 140);
   EXPECT_DOUBLE_EQ(spec->training().learning_rate(), 5e-4);
   EXPECT_THAT(spec->training().lr_milestones(), ::testing::ElementsAre(90, 120));
+}
+
+// Every paper spec that starts from torchvision's ResNet weights feeds them
+// the pixels they were trained on; every paper spec that trains uses the
+// release's loss normalization and synthesis.
+TEST(ExperimentSpecTest, PaperSpecsFeedTorchvisionWeightsTheirNormalization) {
+  absl::StatusOr<std::vector<std::string>> files = ListSpecFiles(SpecsDir() + "/paper");
+  ASSERT_TRUE(files.ok()) << files.status();
+  int torchvision = 0;
+  for (const std::string& file : *files) {
+    absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(file);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_TRUE(spec->evaluation().oks_nms()) << file;
+    if (spec->checkpoint().empty() && spec->checkpoint_from_spec().empty()) {
+      EXPECT_EQ(spec->training().batch_size(), 16) << file;
+      EXPECT_EQ(spec->model().loss_normalization(), LOSS_PER_ENTRY) << file;
+      EXPECT_TRUE(spec->data().synthesis_uses_box_area()) << file;
+      EXPECT_TRUE(spec->data().synthesis_ignores_keypoints_outside_crop()) << file;
+    }
+    if (spec->init_weights().find("torchvision") == std::string::npos) continue;
+    ++torchvision;
+    absl::StatusOr<ResolvedModelOptions> model = ResolveModelOptions(spec->model());
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_EQ(model->channel_order, CHANNEL_ORDER_RGB) << file;
+    EXPECT_NEAR(model->pixel_mean[0], 0.485 * 255, 1e-3) << file;
+    EXPECT_NEAR(model->pixel_mean[2], 0.406 * 255, 1e-3) << file;
+    EXPECT_NEAR(model->pixel_std[0], 0.229 * 255, 1e-3) << file;
+    EXPECT_NEAR(model->pixel_std[2], 0.225 * 255, 1e-3) << file;
+  }
+  EXPECT_GE(torchvision, 7);
 }
 
 TEST(ExperimentSpecTest, OverrideMergesOverBase) {
