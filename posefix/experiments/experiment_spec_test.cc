@@ -101,6 +101,7 @@ TEST(ExperimentSpecTest, PaperSpecsFeedTorchvisionWeightsTheirNormalization) {
     if (spec->checkpoint().empty() && spec->checkpoint_from_spec().empty()) {
       EXPECT_EQ(spec->training().batch_size(), 16) << file;
       EXPECT_EQ(spec->model().loss_normalization(), LOSS_PER_ENTRY) << file;
+      EXPECT_EQ(spec->model().initialization(), INITIALIZATION_RELEASE) << file;
       EXPECT_TRUE(spec->data().synthesis_uses_box_area()) << file;
       EXPECT_TRUE(spec->data().synthesis_ignores_keypoints_outside_crop()) << file;
     }

@@ -127,6 +127,10 @@ absl::Status ValidateModelOptions(const ModelOptions& options, absl::string_view
     return FieldError(source, "loss_normalization",
                       absl::StrCat("unknown value ", options.loss_normalization()));
   }
+  if (!Initialization_IsValid(options.initialization())) {
+    return FieldError(source, "initialization",
+                      absl::StrCat("unknown value ", options.initialization()));
+  }
   if (options.head_channels() < 0) {
     return FieldError(source, "head_channels",
                       absl::StrCat("must be positive (0 for 256), got ", options.head_channels()));
@@ -203,6 +207,9 @@ absl::StatusOr<ResolvedModelOptions> ResolveModelOptions(const ModelOptions& opt
   if (options.head_channels() != 0) resolved.head_channels = options.head_channels();
   if (options.loss_normalization() != LOSS_NORMALIZATION_UNSPECIFIED) {
     resolved.loss_normalization = options.loss_normalization();
+  }
+  if (options.initialization() != INITIALIZATION_UNSPECIFIED) {
+    resolved.initialization = options.initialization();
   }
   if (options.input_encoding() != POSE_INPUT_ENCODING_UNSPECIFIED) {
     resolved.input_encoding = options.input_encoding();

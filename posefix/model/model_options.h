@@ -38,6 +38,7 @@ struct ResolvedModelOptions {
   double keep_threshold = 0.5;
   int head_channels = 256;
   LossNormalization loss_normalization = LOSS_PER_LABELLED_KEYPOINT;
+  Initialization initialization = INITIALIZATION_SIMPLE_BASELINE;
 
   int output_height() const { return input_height / kOutputStride; }
   int output_width() const { return input_width / kOutputStride; }

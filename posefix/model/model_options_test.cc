@@ -82,6 +82,7 @@ TEST(ModelOptionsTest, EmptyResolvesToTheReleaseDefaults) {
   EXPECT_DOUBLE_EQ(resolved->pixel_std[1], 1);
   EXPECT_EQ(resolved->head_channels, 256);
   EXPECT_EQ(resolved->loss_normalization, LOSS_PER_LABELLED_KEYPOINT);
+  EXPECT_EQ(resolved->initialization, INITIALIZATION_SIMPLE_BASELINE);
   EXPECT_EQ(VariantName(*resolved), "C2F");
 }
 
@@ -111,6 +112,7 @@ TEST(ModelOptionsTest, ExplicitValuesWin) {
     input_heatmap_scale: 1
     head_channels: 128
     loss_normalization: LOSS_PER_ENTRY
+    initialization: INITIALIZATION_RELEASE
     pixel_normalization {
       channel_order: CHANNEL_ORDER_RGB
       mean: [ 1, 2, 3 ]
@@ -127,6 +129,7 @@ TEST(ModelOptionsTest, ExplicitValuesWin) {
   EXPECT_DOUBLE_EQ(resolved->input_heatmap_scale, 1);
   EXPECT_EQ(resolved->head_channels, 128);
   EXPECT_EQ(resolved->loss_normalization, LOSS_PER_ENTRY);
+  EXPECT_EQ(resolved->initialization, INITIALIZATION_RELEASE);
   EXPECT_EQ(resolved->channel_order, CHANNEL_ORDER_RGB);
   EXPECT_DOUBLE_EQ(resolved->pixel_mean[2], 3);
   EXPECT_DOUBLE_EQ(resolved->pixel_std[0], 4);
@@ -159,6 +162,7 @@ TEST(ModelOptionsTest, ErrorsNameTheField) {
   ExpectFieldError("num_keypoints: -1", "num_keypoints");
   ExpectFieldError("head_channels: -8", "head_channels");
   ExpectFieldError("loss_normalization: 9", "loss_normalization");
+  ExpectFieldError("initialization: 7", "initialization");
   ExpectFieldError("use_heatmap_loss: false use_coordinate_loss: false", "use_coordinate_loss");
   ExpectFieldError("output_encoding: POSE_OUTPUT_GAUSSIAN use_heatmap_loss: true",
                    "use_heatmap_loss");

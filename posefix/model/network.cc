@@ -112,6 +112,28 @@ void InitializeLikeTorchvision(torch::nn::Module& module) {
   }
 }
 
+// TensorFlow's truncated_normal_initializer: N(0, stddev) restricted to two
+// standard deviations, drawn through the inverse CDF of that range.
+void TruncatedNormal(torch::Tensor weight, double stddev) {
+  torch::NoGradGuard no_grad;
+  const double bound = std::erf(std::sqrt(2.0));  // erf(2 / sqrt(2))
+  weight.uniform_(-bound, bound).erfinv_().mul_(stddev * std::sqrt(2.0));
+}
+
+// tf.contrib.layers.variance_scaling_initializer() (factor 2, fan in,
+// truncated normal), the release's conv initialization.
+void TensorFlowVarianceScaling(torch::Tensor weight) {
+  const double fan_in = static_cast<double>(weight[0].numel());
+  TruncatedNormal(weight, std::sqrt(1.3 * 2 / fan_in));
+}
+
+// The release's batch norm: TensorFlow decay 0.99 is PyTorch momentum 0.01.
+void UseReleaseBatchNorm(torch::nn::Module& module) {
+  for (auto& child : module.modules(/*include_self=*/true)) {
+    if (auto* bn = child->as<torch::nn::BatchNorm2d>()) bn->options.momentum(0.01).eps(1e-9);
+  }
+}
+
 }  // namespace
 
 torch::Tensor PadSame(const torch::Tensor& x, int64_t kernel, int64_t stride) {
@@ -281,6 +303,15 @@ PoseFixNetImpl::PoseFixNetImpl(const ResolvedModelOptions& options) : options_(o
                                                     head_channels, options.num_keypoints, 1)));
   torch::nn::init::normal_(final_layer_->weight, 0, 0.001);
   torch::nn::init::zeros_(final_layer_->bias);
+  if (options.initialization == INITIALIZATION_RELEASE) {
+    TensorFlowVarianceScaling(resnet_ ? resnet_->conv1()->weight : lite_->conv_stem()->weight);
+    for (const auto& layer : deconv_layers_->children()) {
+      if (auto* up = layer->as<torch::nn::ConvTranspose2d>()) TruncatedNormal(up->weight, 0.01);
+    }
+    TensorFlowVarianceScaling(final_layer_->weight);
+    UseReleaseBatchNorm(*deconv_layers_);
+    if (resnet_) UseReleaseBatchNorm(*resnet_);
+  }
   if (options.status_head) {
     status_layer_ = register_module(
         "status_layer", torch::nn::Conv2d(torch::nn::Conv2dOptions(

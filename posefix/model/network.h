@@ -127,7 +127,8 @@ struct NetworkOutput {
 // Backbone + 3 transposed convs (4x4, stride 2, 256 channels, BN, ReLU) + a
 // 1x1 conv to J heatmaps (+ the optional status head). Built with
 // torchvision's random initialization for the backbone (kaiming normal,
-// fan-out) and SimpleBaseline's (normal, std 0.001) for the head;
+// fan-out) and SimpleBaseline's (normal, std 0.001) for the head, or the
+// release's (ModelOptions.initialization);
 // seed with torch::manual_seed first for a reproducible network.
 class PoseFixNetImpl : public torch::nn::Module {
  public:

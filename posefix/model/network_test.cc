@@ -245,6 +245,44 @@ TEST_F(NetworkTest, GradientsReachEveryParameterInEveryVariant) {
   }
 }
 
+TEST_F(NetworkTest, ReleaseInitializationIsTheReleases) {
+  ResolvedModelOptions options = Options(18, 64, 64, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
+  const PoseFixNet simple_baseline(options);
+  options.initialization = INITIALIZATION_RELEASE;
+  const PoseFixNet release(options);
+  // A normal truncated at two standard deviations keeps 0.8796 of its std.
+  constexpr double kTruncatedStd = 0.87962566;
+  const auto parameters = release->named_parameters();
+  auto expect_truncated_normal = [&](const std::string& name, double stddev) {
+    const torch::Tensor weight = parameters[name];
+    EXPECT_LE(weight.abs().max().item<double>(), 2 * stddev) << name;
+    EXPECT_NEAR(weight.std().item<double>(), kTruncatedStd * stddev, 0.05 * stddev) << name;
+    EXPECT_NEAR(weight.mean().item<double>(), 0, 0.05 * stddev) << name;
+  };
+  for (int i : {0, 3, 6})
+    expect_truncated_normal(absl::StrCat("deconv_layers.", i, ".weight"), 0.01);
+  // TensorFlow's variance scaling: stddev sqrt(1.3 * 2 / fan_in).
+  expect_truncated_normal("final_layer.weight", std::sqrt(2.6 / 256));
+  expect_truncated_normal("backbone.conv1.weight", std::sqrt(2.6 / (7 * 7 * 20)));
+  EXPECT_NEAR(simple_baseline->named_parameters()["deconv_layers.0.weight"].std().item<double>(),
+              0.001, 1e-4);
+  int batch_norms = 0;
+  for (const auto& module : release->modules()) {
+    if (const auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+      EXPECT_DOUBLE_EQ(*bn->options.momentum(), 0.01);
+      EXPECT_DOUBLE_EQ(bn->options.eps(), 1e-9);
+      ++batch_norms;
+    }
+  }
+  EXPECT_EQ(batch_norms, 20 + 3);  // ResNet-18's 20 and the head's 3
+  for (const auto& module : simple_baseline->modules()) {
+    if (const auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+      EXPECT_DOUBLE_EQ(*bn->options.momentum(), 0.1);
+      EXPECT_DOUBLE_EQ(bn->options.eps(), 1e-5);
+    }
+  }
+}
+
 TEST_F(NetworkTest, SameSeedSameNetwork) {
   const ResolvedModelOptions options = Options(18, 64, 64, POSE_INPUT_COARSE, POSE_OUTPUT_INTEGRAL);
   torch::manual_seed(3);
