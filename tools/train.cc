@@ -20,6 +20,9 @@
 
 DEFINE_string(annotations, "", "COCO keypoint annotation file to train on (required).");
 DEFINE_string(images, "", "Folder that images[].file_name is relative to (required).");
+DEFINE_string(estimates, "",
+              "An estimator's COCO keypoint results on the training images: unlabelled "
+              "keypoints are synthesized around them, as the release (optional).");
 DEFINE_string(checkpoint_dir, "", "Run directory: checkpoints and training state (required).");
 DEFINE_string(model, "", "Text-format ModelOptions, e.g. 'resnet_depth: 18'.");
 DEFINE_string(training, "", "Text-format TrainingOptions.");
@@ -45,7 +48,7 @@ namespace posefix {
 namespace {
 
 absl::Status Run() {
-  ResolvePathFlags({"annotations", "images", "checkpoint_dir", "init_weights",
+  ResolvePathFlags({"annotations", "images", "estimates", "checkpoint_dir", "init_weights",
                     "estimator_checkpoint", "error_model"});
   TrainerConfig config;
   if (absl::Status s = ParseTextProto("--model", FLAGS_model, &config.model); !s.ok()) return s;
@@ -83,6 +86,7 @@ absl::Status Run() {
   if (!FLAGS_device.empty()) config.training.set_device(FLAGS_device);
   config.train_annotations = FLAGS_annotations;
   config.train_images = FLAGS_images;
+  config.train_estimates = FLAGS_estimates;
   config.checkpoint_dir = FLAGS_checkpoint_dir;
   config.init_weights = FLAGS_init_weights;
   config.estimator_checkpoint = FLAGS_estimator_checkpoint;

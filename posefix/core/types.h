@@ -73,6 +73,11 @@ struct PersonAnnotation {
   // Number of labelled keypoints; the file's value where it has one.
   int num_keypoints = 0;
   ExtraFields extra;
+  // Training only, not part of the COCO format: an estimator's pose of this
+  // person (v = 1 where it has a point), around which the synthesis places
+  // the unlabelled keypoints, as the release does (AttachEstimates in
+  // posefix/synth). Empty: none.
+  Pose estimate;
 };
 
 // A COCO annotation file.

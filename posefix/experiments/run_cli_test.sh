@@ -86,7 +86,7 @@ grep -q "missing.pbtxt: dataset.input_results: ./nowhere.json" "$BAD/e3" || { ca
 [ -e "$BAD/out" ] && fail "a bad spec created output"
 
 # Training sources merged (the evaluation images added, then excluded again),
-# and a refine-only run of its epoch-1 checkpoint on poses synthesized on the
+# with an estimator's poses for the unlabelled keypoints, and a refine-only run of its epoch-1 checkpoint on poses synthesized on the
 # evaluation images, refined with the selective policy of its status head.
 MORE="${TEST_TMPDIR}/more"
 mkdir -p "$MORE"
@@ -98,6 +98,7 @@ model { status_head { enabled: true } }
 dataset {
   extra_train { annotations: "$EVAL_GT" images: "testdata/coco/val2017" }
   exclude_from_training: "$EVAL_GT"
+  train_estimates: "testdata/results/movenet_thunder_topdown_APH56dets_fixture_results.json"
 }
 SPEC
 cat > "$MORE/synthesized.pbtxt" <<SPEC
@@ -115,6 +116,8 @@ MERGED="$(ls -d "$MORE"/out/merged-*)"
 TRAIN_IMAGES=$(grep -o '"file_name"' "$MERGED/train_annotations.json" | wc -l)
 [ "$TRAIN_IMAGES" = 8 ] || fail "merged training set has $TRAIN_IMAGES images, expected the 8 training images"
 grep -q "status head on up to 512 synthesized training samples" "$MORE/err" || fail "no status-head calibration"
+grep -Eq "estimates for unlabelled keypoints: [1-9][0-9]* persons" "$MORE/err" \
+  || fail "the training estimates were not attached"
 SYNTH="$(ls -d "$MORE"/out/synthesized-*)"
 [ -s "$SYNTH/input_results.json" ] || fail "no synthesized input poses"
 grep -Eq "^ +keypoints: [1-9]" "$SYNTH/metrics.pbtxt" || fail "no keypoint count of the OKS change"

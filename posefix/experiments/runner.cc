@@ -253,6 +253,9 @@ absl::Status CheckInputs(const RunPlan& plan) {
     if (!d.exclude_from_training().empty()) {
       files.push_back({"dataset.exclude_from_training", d.exclude_from_training()});
     }
+    if (!d.train_estimates().empty()) {
+      files.push_back({"dataset.train_estimates", d.train_estimates()});
+    }
   }
   if (!plan.spec.init_weights().empty())
     files.push_back({"init_weights", plan.spec.init_weights()});
@@ -386,6 +389,9 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     if (!training_set.ok()) return training_set.status();
     config.train_annotations = training_set->annotations;
     config.train_images = training_set->images;
+    if (!plan.spec.dataset().train_estimates().empty()) {
+      config.train_estimates = JoinPath(plan.data_root, plan.spec.dataset().train_estimates());
+    }
     config.checkpoint_dir = JoinPath(plan.run_dir, "checkpoints");
     config.init_weights =
         plan.spec.init_weights().empty() ? "" : JoinPath(plan.data_root, plan.spec.init_weights());

@@ -352,6 +352,23 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   read_options.keep_extra_fields = false;
   absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(config.train_annotations, read_options);
   if (!dataset.ok()) return dataset.status();
+  if (!config.train_estimates.empty()) {
+    ResultsReadOptions results_options;
+    results_options.num_keypoints = schema.keypoint_names_size();
+    results_options.keep_extra_fields = false;
+    absl::StatusOr<std::vector<KeypointResult>> estimates =
+        ReadCocoResults(config.train_estimates, results_options);
+    if (!estimates.ok()) return estimates.status();
+    const int attached = AttachEstimates(*estimates, *dataset);
+    if (attached == 0) {
+      return FieldError(config.train_estimates, "image_id",
+                        "no result overlaps a trainable person of the training annotations");
+    }
+    if (progress != nullptr) {
+      *progress << "estimates for unlabelled keypoints: " << attached << " persons from "
+                << config.train_estimates << "\n";
+    }
+  }
   absl::StatusOr<Synthesizer> synthesizer =
       Synthesizer::Create(config.error_model, schema, "TrainerConfig.error_model");
   if (!synthesizer.ok()) return synthesizer.status();

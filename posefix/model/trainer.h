@@ -40,6 +40,12 @@ struct TrainerConfig {
   // are relative to (file_name may hold a subfolder, e.g. "val2017/x.jpg").
   std::string train_annotations;
   std::string train_images;
+  // Optional: an estimator's COCO keypoint results on the training images.
+  // Each trainable person gets the best-overlapping result's pose, and its
+  // unlabelled keypoints are synthesized around that pose's points, as the
+  // release does (AttachEstimates in posefix/synth). Empty: they are placed
+  // near the person's labelled keypoints.
+  std::string train_estimates;
 
   // Checkpoints (epoch_NNNN.pt) and the sidecar training_state.pbtxt are
   // written here; created if missing. A directory with a training state

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "posefix/core/coco_io.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/model/checkpoint.h"
 #include "posefix/model/network.h"
@@ -287,6 +288,38 @@ TEST(TrainerTest, BadConfigurationsNameTheField) {
   result = Train(config, nullptr);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("/nonexistent/annotations.json"), std::string::npos);
+
+  config = TinyConfig(TempDir("bad"));
+  config.train_estimates = "/nonexistent/estimates.json";
+  result = Train(config, nullptr);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("/nonexistent/estimates.json"), std::string::npos);
+
+  // Estimates of no training person are a mistake, not a silent no-op.
+  config = TinyConfig(TempDir("bad"));
+  KeypointResult elsewhere;
+  elsewhere.image_id = 999999999;
+  elsewhere.keypoints.assign(17, Keypoint{10, 10, 1});
+  elsewhere.score = 1;
+  config.train_estimates = (fs::path(::testing::TempDir()) / "elsewhere.json").string();
+  ASSERT_TRUE(WriteCocoResults(config.train_estimates, {elsewhere}).ok());
+  result = Train(config, nullptr);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("elsewhere.json: image_id:"), std::string::npos)
+      << result.status();
+}
+
+TEST(TrainerTest, TrainsWithAnEstimatorsPosesForUnlabelledKeypoints) {
+  TrainerConfig config = TinyConfig(TempDir("estimates"));
+  config.training.set_epochs(1);
+  config.training.set_max_steps_per_epoch(1);
+  config.train_estimates =
+      "testdata/results/movenet_thunder_topdown_APH56dets_fixture_results.json";
+  std::ostringstream log;
+  absl::StatusOr<TrainingResult> result = Train(config, &log);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->steps, 1);
+  EXPECT_NE(log.str().find("estimates for unlabelled keypoints: "), std::string::npos) << log.str();
 }
 
 TEST(TrainerTest, MixedPrecisionOnCuda) {

@@ -227,6 +227,10 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     ok = CheckPose(input.neighbours[i], num_keypoints, absl::StrCat("neighbours[", i, "]"));
     if (!ok.ok()) return ok;
   }
+  if (!input.estimate.empty()) {
+    ok = CheckPose(input.estimate, num_keypoints, "estimate.keypoints");
+    if (!ok.ok()) return ok;
+  }
   if (!(input.area > 0) || !std::isfinite(input.area)) {
     return absl::InvalidArgumentError(
         absl::StrCat("area: must be positive and finite, got ", input.area));
@@ -261,7 +265,9 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     const double d_jitter = std::sqrt(input.area * jitter_factor_[j]);
     const double d_miss = std::sqrt(input.area * miss_factor_[j]);
 
-    if (!(target[j].v > 0)) {
+    const bool labelled_j = target[j].v > 0;
+    const bool estimated_j = !labelled_j && !input.estimate.empty() && input.estimate[j].v > 0;
+    if (!labelled_j && !estimated_j) {
       const double length = rng->Uniform(0, d_jitter);
       double dx, dy;
       rng->UnitVector(&dx, &dy);
@@ -275,7 +281,8 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     // neighbour, where labelled.
     const int pair = flip_[j];
     sources.clear();
-    sources.push_back({target[j].x, target[j].y});
+    const Keypoint& own = labelled_j ? target[j] : input.estimate[j];
+    sources.push_back({own.x, own.y});
     int counterpart = -1;
     if (pair != j && target[pair].v > 0) {
       counterpart = static_cast<int>(sources.size());
@@ -342,7 +349,10 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
       p[s] = valid[s] ? std::max(p[s], 0.0) : 0.0;
       total += p[s];
     }
-    if (!(total > 0)) continue;  // dropped
+    if (!(total > 0)) {  // dropped
+      if (!labelled_j) result.status[j] = SynthesisStatus::kUnlabelled;
+      continue;
+    }
     for (double& value : p) value /= total;
 
     const double u = rng->Uniform01();
@@ -364,8 +374,12 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
                               model_.swap_candidates_per_source(), rng, point);
     }
     result.pose[j] = {point.x, point.y, 1};
-    result.status[j] = static_cast<SynthesisStatus>(chosen);
-    result.probabilities[j] = p;
+    if (labelled_j) {
+      result.status[j] = static_cast<SynthesisStatus>(chosen);
+      result.probabilities[j] = p;
+    } else {
+      result.status[j] = SynthesisStatus::kUnlabelled;
+    }
   }
   return result;
 }
@@ -397,6 +411,33 @@ std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& 
   return neighbours;
 }
 
+int AttachEstimates(const std::vector<KeypointResult>& results, CocoDataset& dataset) {
+  absl::flat_hash_map<int64_t, std::vector<const KeypointResult*>> by_image;
+  for (const KeypointResult& result : results) by_image[result.image_id].push_back(&result);
+  int attached = 0;
+  for (PersonAnnotation& person : dataset.annotations) {
+    person.estimate.clear();
+    auto it = by_image.find(person.image_id);
+    if (it == by_image.end() || !IsTrainablePerson(person)) continue;
+    const KeypointResult* best = nullptr;
+    double best_iou = 0;
+    for (const KeypointResult* result : it->second) {
+      const double iou = BoxIou(person.bbox, BoxFromKeypoints(result->keypoints, 1.0));
+      if (iou > best_iou) {
+        best_iou = iou;
+        best = result;
+      }
+    }
+    if (best == nullptr || best->keypoints.size() != person.keypoints.size()) continue;
+    person.estimate = best->keypoints;
+    for (Keypoint& k : person.estimate) {
+      k.v = k.v > 0 && std::isfinite(k.x) && std::isfinite(k.y) ? 1 : 0;
+    }
+    ++attached;
+  }
+  return attached;
+}
+
 double SynthesisArea(const PersonAnnotation& person, AreaSource area_source, cv::Size image_size) {
   return area_source == AreaSource::kAnnotation
              ? person.area
@@ -413,6 +454,7 @@ SynthesisInput ImageSynthesisInput(const std::vector<const PersonAnnotation*>& p
   }
   input.area = SynthesisArea(person, area_source, image_size);
   input.center = {person.bbox.center_x(), person.bbox.center_y()};
+  input.estimate = person.estimate;
   return input;
 }
 
@@ -425,6 +467,7 @@ SynthesisInput TransformSynthesisInput(const SynthesisInput& input, const cv::Ma
   const double det = transform(0, 0) * transform(1, 1) - transform(0, 1) * transform(1, 0);
   result.area = input.area * std::abs(det);
   result.center = Apply(transform, input.center);
+  if (!input.estimate.empty()) result.estimate = TransformPose(transform, input.estimate);
   return result;
 }
 
@@ -437,6 +480,9 @@ SynthesisInput FlipSynthesisInput(const SynthesisInput& input, double crop_width
   }
   result.area = input.area;
   result.center = {crop_width - 1 - input.center.x, input.center.y};
+  if (!input.estimate.empty()) {
+    result.estimate = FlipPose(input.estimate, crop_width, flip_permutation);
+  }
   return result;
 }
 
@@ -450,6 +496,7 @@ SynthesisInput DropKeypointsOutsideCrop(const SynthesisInput& input, cv::Size cr
   SynthesisInput result = input;
   result.target = drop(input.target);
   for (Pose& neighbour : result.neighbours) neighbour = drop(neighbour);
+  if (!input.estimate.empty()) result.estimate = drop(input.estimate);
   return result;
 }
 
@@ -498,10 +545,10 @@ absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeDataset(const CocoDatas
       }
       DeterministicRandom rng = DeterministicRandom::ForKey(
           {seed, static_cast<uint64_t>(person.image_id), static_cast<uint64_t>(person.id)});
-      absl::StatusOr<SynthesizedPose> synthesized = synthesizer.Synthesize(
-          ImageSynthesisInput(persons, t, synthesizer.model().overlap_iou(), area_source,
-                              image_size),
-          &rng);
+      absl::StatusOr<SynthesizedPose> synthesized =
+          synthesizer.Synthesize(ImageSynthesisInput(persons, t, synthesizer.model().overlap_iou(),
+                                                     area_source, image_size),
+                                 &rng);
       if (!synthesized.ok()) {
         return FieldError(source, field, synthesized.status().message());
       }

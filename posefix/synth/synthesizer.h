@@ -51,6 +51,10 @@ struct SynthesisInput {
   // Where unlabelled keypoints go when no keypoint is labelled (the box
   // centre).
   cv::Point2d center;
+  // Optional (empty: none): an estimator's pose of the target. An unlabelled
+  // keypoint with a point here (v > 0) is synthesized around it as if it
+  // were the ground truth (the release's choice).
+  Pose estimate;
 };
 
 struct SynthesizedPose {
@@ -75,10 +79,13 @@ class Synthesizer {
   // drawn with the model's probabilities for (joint, n, o), among the
   // statuses that have a candidate satisfying their constraint. Unlabelled
   // keypoints (v = 0) still get a point, as an estimator always outputs one:
+  // where the input has an estimate of the keypoint, a status is drawn
+  // around the estimate as above (n stays the labelled count); otherwise
   // uniformly within d^jitter_ks of the mean of the person's labelled
-  // keypoints (of `center` when none is labelled), with status kUnlabelled;
-  // they carry no loss and the taxonomy ignores them. Errors: a pose whose
-  // size is not the schema's, a non-finite coordinate, a non-positive area.
+  // keypoints (of `center` when none is labelled). Their status is
+  // kUnlabelled: they carry no loss and the taxonomy ignores them. Errors: a
+  // pose whose size is not the schema's, a non-finite coordinate, a
+  // non-positive area.
   absl::StatusOr<SynthesizedPose> Synthesize(const SynthesisInput& input,
                                              DeterministicRandom* rng) const;
 
@@ -99,6 +106,15 @@ class Synthesizer {
   // Survivors a non-own miss source needs before it can be picked.
   int miss_other_needed_ = 1;
 };
+
+// The release's source of unlabelled keypoints: sets the `estimate` of
+// every trainable person (IsTrainablePerson) of `dataset` to the pose of the
+// result on its image whose keypoint extent box overlaps the person's box
+// most (box IoU > 0; the release matches the estimator's own boxes, which
+// COCO results files do not carry). A keypoint with score <= 0 or a
+// non-finite coordinate gives no point (v = 0), others v = 1. Returns the
+// number of persons that got an estimate.
+int AttachEstimates(const std::vector<KeypointResult>& results, CocoDataset& dataset);
 
 // Which area scales d^k when synthesizing on whole images.
 enum class AreaSource {

@@ -234,21 +234,34 @@ TEST(SynthesizerTest, StatusesWithoutCandidatesAreRenormalizedAway) {
 // placed it at the origin).
 TEST(SynthesizerTest, ARareMissKeepsTheSurvivorItFound) {
   ErrorModel model;
-  ASSERT_TRUE(ParseTextProto("rare_miss", R"pb(
-    good_candidates: 1 jitter_candidates: 1 inversion_candidates: 1
-    swap_candidates_per_source: 1 miss_candidates_per_source: 1
-    miss_other_source_fraction: 0
-    jitter { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
-             rules { probability: 0 } }
-    miss { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
-           rules { probability: 1 } }
-    inversion { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
-                rules { probability: 0 } }
-    swap { groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
-           rules { probability: 0 } }
-  )pb",
-                             &model)
-                  .ok());
+  ASSERT_TRUE(
+      ParseTextProto(
+          "rare_miss", R"pb(
+            good_candidates: 1
+            jitter_candidates: 1
+            inversion_candidates: 1
+            swap_candidates_per_source: 1
+            miss_candidates_per_source: 1
+            miss_other_source_fraction: 0
+            jitter {
+              groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+              rules { probability: 0 }
+            }
+            miss {
+              groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+              rules { probability: 1 }
+            }
+            inversion {
+              groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+              rules { probability: 0 }
+            }
+            swap {
+              groups { joints: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 ] }
+              rules { probability: 0 }
+            }
+          )pb",
+          &model)
+          .ok());
   absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(model, CocoSchema());
   ASSERT_TRUE(synthesizer.ok()) << synthesizer.status();
   SynthesisInput input;
@@ -331,6 +344,47 @@ TEST(SynthesizerTest, UnlabelledKeypointsGetAPointNearThePerson) {
   }
 }
 
+TEST(SynthesizerTest, UnlabelledKeypointsAreSynthesizedAroundTheEstimate) {
+  const Synthesizer synthesizer = ReleaseSynthesizer();
+  SynthesisInput input;
+  input.target = StandingPerson(0, 0);
+  input.target[9].v = input.target[15].v = 0;  // left wrist and ankle unlabelled
+  input.area = 100 * 250;
+  input.center = {50, 120};
+  // The estimator saw them 200 px to the right; its other keypoints do not
+  // matter, and keypoint 15 has no estimate.
+  input.estimate = StandingPerson(200, 0);
+  for (Keypoint& k : input.estimate) k.v = 1;
+  input.estimate[15].v = 0;
+  const double d_half = KsDistance(0.5, CocoSchema().sigmas(9), input.area);
+  double cx = 0, cy = 0;  // the labelled keypoints' mean
+  for (const Keypoint& k : input.target) {
+    if (k.v > 0) cx += k.x / 15, cy += k.y / 15;
+  }
+  int near_estimate = 0, near_person = 0;
+  constexpr int kDraws = 200;
+  for (int seed = 0; seed < kDraws; ++seed) {
+    DeterministicRandom rng(seed);
+    absl::StatusOr<SynthesizedPose> out = synthesizer.Synthesize(input, &rng);
+    ASSERT_TRUE(out.ok()) << out.status();
+    for (int j : {9, 15}) {
+      EXPECT_EQ(out->status[j], SynthesisStatus::kUnlabelled);
+      EXPECT_EQ(out->probabilities[j], StatusProbabilities{});
+    }
+    ASSERT_EQ(out->pose[9].v, 1);
+    // Good or jitter around the estimate (about 86% with n = 15, no
+    // neighbour), otherwise an inversion or a miss.
+    if (Dist(out->pose[9], input.estimate[9].x, input.estimate[9].y) <= d_half) ++near_estimate;
+    // Keypoint 15 has no estimate: near the labelled keypoints' mean.
+    if (Dist(out->pose[15], cx, cy) <=
+        KsDistance(0.5, CocoSchema().sigmas(15), input.area) + 1e-9) {
+      ++near_person;
+    }
+  }
+  EXPECT_GT(near_estimate, kDraws * 3 / 4);
+  EXPECT_EQ(near_person, kDraws);
+}
+
 TEST(SynthesizerTest, BadInputIsAnError) {
   const Synthesizer synthesizer = ReleaseSynthesizer();
   DeterministicRandom rng(1);
@@ -409,6 +463,53 @@ TEST(SynthesizerTest, OutputIsPinned) {
   EXPECT_EQ(counts, kPinnedCounts);
 }
 
+TEST(SynthesizerTest, EstimatesFollowTheCropAndFlip) {
+  SynthesisInput input;
+  input.target = StandingPerson(0, 0);
+  input.estimate = StandingPerson(10, 0);
+  input.area = 100 * 250;
+  EXPECT_EQ(DropKeypointsOutsideCrop(input, cv::Size(80, 200)).estimate[16].v, 0);  // (75, 240)
+  EXPECT_EQ(DropKeypointsOutsideCrop(input, cv::Size(80, 200)).estimate[0].v, 2);
+  const cv::Matx23d shift(1, 0, -5, 0, 1, 7);
+  EXPECT_EQ(TransformSynthesisInput(input, shift).estimate[0].x, input.estimate[0].x - 5);
+  EXPECT_EQ(TransformSynthesisInput(input, shift).estimate[0].y, input.estimate[0].y + 7);
+  const SynthesisInput flipped = FlipSynthesisInput(input, 200, FlipPermutation(CocoSchema()));
+  EXPECT_EQ(flipped.estimate[6].x, 199 - input.estimate[5].x);  // left shoulder -> right
+  EXPECT_TRUE(TransformSynthesisInput(SynthesisInput{}, shift).estimate.empty());
+}
+
+TEST(SynthesizerTest, AttachEstimatesMatchesEachPersonToTheMostOverlappingResult) {
+  CocoDataset dataset;
+  PersonAnnotation a, b, crowd, alone;
+  a.id = 1, a.image_id = 7, a.keypoints = StandingPerson(0, 0), a.bbox = {0, 0, 100, 250};
+  b.id = 2, b.image_id = 7, b.keypoints = StandingPerson(300, 0), b.bbox = {300, 0, 100, 250};
+  crowd = a;
+  crowd.id = 3, crowd.iscrowd = true;
+  alone.id = 4, alone.image_id = 8, alone.keypoints = StandingPerson(0, 0);
+  alone.bbox = {0, 0, 100, 250};
+  dataset.annotations = {a, b, crowd, alone};
+  KeypointResult near_b, near_a, elsewhere;
+  near_b.image_id = 7, near_b.keypoints = StandingPerson(305, 5);
+  for (Keypoint& k : near_b.keypoints) k.v = 0.8;
+  near_b.keypoints[3].v = 0;  // no point
+  near_a.image_id = 7, near_a.keypoints = StandingPerson(2, 2);
+  elsewhere.image_id = 9, elsewhere.keypoints = StandingPerson(0, 0);
+  EXPECT_EQ(AttachEstimates({near_b, near_a, elsewhere}, dataset), 2);
+  ASSERT_EQ(dataset.annotations[0].estimate.size(), 17u);
+  EXPECT_EQ(dataset.annotations[0].estimate[0].x, near_a.keypoints[0].x);
+  EXPECT_EQ(dataset.annotations[0].estimate[0].v, 1);
+  ASSERT_EQ(dataset.annotations[1].estimate.size(), 17u);
+  EXPECT_EQ(dataset.annotations[1].estimate[0].x, near_b.keypoints[0].x);
+  EXPECT_EQ(dataset.annotations[1].estimate[3].v, 0);
+  EXPECT_TRUE(dataset.annotations[2].estimate.empty());  // crowd
+  EXPECT_TRUE(dataset.annotations[3].estimate.empty());  // no result on its image
+  // The synthesis input carries it.
+  const std::vector<const PersonAnnotation*> persons = {&dataset.annotations[0],
+                                                        &dataset.annotations[1]};
+  EXPECT_EQ(ImageSynthesisInput(persons, 1, 0.1, AreaSource::kBox, cv::Size(640, 480)).estimate,
+            dataset.annotations[1].estimate);
+}
+
 TEST(SynthesizerTest, WholeImageInputUsesOverlappingPersons) {
   PersonAnnotation a, b, c, crowd, unlabelled, no_box;
   a.keypoints = StandingPerson(0, 0);
@@ -429,8 +530,7 @@ TEST(SynthesizerTest, WholeImageInputUsesOverlappingPersons) {
   EXPECT_EQ(OverlappingPersons(persons, 0, 0.1), std::vector<int>({1}));
   EXPECT_EQ(OverlappingPersons(persons, 0, 0.5), std::vector<int>());
   const cv::Size image(640, 480);
-  const SynthesisInput input =
-      ImageSynthesisInput(persons, 0, 0.1, AreaSource::kAnnotation, image);
+  const SynthesisInput input = ImageSynthesisInput(persons, 0, 0.1, AreaSource::kAnnotation, image);
   ASSERT_EQ(input.neighbours.size(), 1u);
   EXPECT_EQ(input.neighbours[0], b.keypoints);
   EXPECT_EQ(input.area, 12345);
