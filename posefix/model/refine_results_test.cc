@@ -8,7 +8,10 @@
 
 #include "gtest/gtest.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/eval/oks.h"
+#include "posefix/eval/oks_nms.h"
 
 namespace posefix {
 namespace {
@@ -88,6 +91,44 @@ TEST(RefineResultsTest, OksNmsRemovesDuplicates) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_GE(report->removed_by_nms, 1);
   EXPECT_EQ(report->written, report->refined - report->removed_by_nms);
+}
+
+TEST(RefineResultsTest, OksNmsScalesEachRefinedPoseByItsCropBox) {
+  // Two results of one person, 3 px apart: refined by an untrained network,
+  // their poses barely span a few pixels, so only the crop box's area (the
+  // release's scale) makes them duplicates.
+  const std::unique_ptr<Refiner> refiner = SmallRefiner();
+  std::vector<KeypointResult> input = *ReadCocoResults(kInput);
+  input.resize(1);
+  input.push_back(input[0]);
+  input[1].score *= 0.5;
+  for (Keypoint& k : input[1].keypoints) k.x += 3;
+  const std::string path = Temp("shifted.json");
+  ASSERT_TRUE(WriteCocoResults(path, input).ok());
+  RefineFileOptions options = Options(path, Temp("shifted_all.json"));
+  options.oks_nms_threshold = 0;
+  ASSERT_TRUE(RefineResultsFile(options, refiner.get()).ok());
+  const std::vector<KeypointResult> refined = *ReadCocoResults(options.output);
+  ASSERT_EQ(refined.size(), 2u);
+
+  OksNmsOptions nms;
+  nms.threshold = 0.9;
+  for (const KeypointResult& result : input) {
+    // The test box of a 64 x 64 crop: keypoint extent x1.2, aspect 1, x1.25.
+    nms.areas.push_back(
+        ScaleBox(FixAspectRatio(BoxFromKeypoints(result.keypoints), 1.0), 1.25).area());
+  }
+  const std::vector<int> kept = *OksNms(refined, OksVariances(CocoSchema()), nms);
+  ASSERT_EQ(kept, std::vector<int>({0}));
+
+  options.oks_nms_threshold = 0.9;
+  options.output = Temp("shifted_nms.json");
+  absl::StatusOr<RefineReport> report = RefineResultsFile(options, refiner.get());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->removed_by_nms, 1);
+  const std::vector<KeypointResult> written = *ReadCocoResults(options.output);
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0].keypoints, refined[0].keypoints);
 }
 
 TEST(RefineResultsTest, MissingImagesAreAnErrorOrACountedSkip) {
