@@ -416,6 +416,9 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
   if (!annotations.ok()) return annotations.status();
   if (!(*annotations)->IsArray()) return reader.Error("annotations", "expected an array");
   dataset.annotations.reserve((*annotations)->Size());
+  // pycocotools indexes annotations by id: a repeated id would make it
+  // evaluate one annotation twice and the other never, so it is refused.
+  absl::flat_hash_set<int64_t> annotation_ids;
   for (rapidjson::SizeType i = 0; i < (*annotations)->Size(); ++i) {
     const std::string path = absl::StrCat("annotations[", i, "]");
     auto annotation = ParseAnnotation(reader, (**annotations)[i], path, keypoints_per_category,
@@ -424,6 +427,9 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
     if (!image_ids.contains(annotation->image_id)) {
       return reader.Error(path + ".image_id",
                           absl::StrCat("image ", annotation->image_id, " is not in images"));
+    }
+    if (!annotation_ids.insert(annotation->id).second) {
+      return reader.Error(path + ".id", absl::StrCat("duplicate annotation id ", annotation->id));
     }
     dataset.annotations.push_back(*std::move(annotation));
   }

@@ -199,6 +199,10 @@ TEST(CocoIoTest, InconsistentReferencesAreRejected) {
   ExpectError(ParseError(R"({"images": [{"id": 1}],
                             "annotations": [{"id": 1, "image_id": 2, "category_id": 1}]})"),
               "annotations[0].image_id: image 2 is not in images");
+  ExpectError(ParseError(R"({"images": [{"id": 1}],
+                            "annotations": [{"id": 4, "image_id": 1, "category_id": 1},
+                                            {"id": 4, "image_id": 1, "category_id": 1}]})"),
+              "annotations[1].id: duplicate annotation id 4");
 }
 
 TEST(CocoIoTest, UnknownCategoryIsRejected) {

@@ -1,5 +1,6 @@
 #include "posefix/core/file_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +20,10 @@ absl::Status FieldError(absl::string_view file, absl::string_view field,
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a folder, not a file"));
+  }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     const int error = errno;
@@ -31,30 +36,88 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
     contents.append(buffer, read);
   }
-  const bool failed = std::ferror(file) != 0;
+  const int error = std::ferror(file) != 0 ? errno : 0;
   std::fclose(file);
-  if (failed) return absl::UnavailableError(absl::StrCat(path, ": read error"));
+  if (error != 0) {
+    return absl::UnavailableError(absl::StrCat(path, ": read error: ", std::strerror(error)));
+  }
   return contents;
 }
 
+namespace {
+
+absl::Status WriteAll(int fd, absl::string_view contents, const std::string& path) {
+  while (!contents.empty()) {
+    const ssize_t written = ::write(fd, contents.data(), contents.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat(path, ": write failed: ", std::strerror(errno)));
+    }
+    contents.remove_prefix(static_cast<size_t>(written));
+  }
+  return absl::OkStatus();
+}
+
+// So that a rename into `folder` survives a crash.
+void SyncFolder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
-  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  if (file == nullptr) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  // A symbolic link is written through: the file it names is replaced.
+  fs::path target = path;
+  if (fs::is_symlink(fs::symlink_status(target, error))) {
+    target = fs::weakly_canonical(target, error);
+    if (error) {
+      return absl::UnavailableError(
+          absl::StrCat(path, ": cannot follow the symbolic link: ", error.message()));
+    }
+  }
+  const fs::file_status status = fs::status(target, error);
+  if (fs::is_directory(status)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a folder, not a file"));
+  }
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    // /dev/null, a FIFO, a terminal: written in place, never replaced.
+    const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return absl::UnavailableError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
+    }
+    absl::Status written = WriteAll(fd, contents, path);
+    ::close(fd);
+    return written;
+  }
+
+  const std::string temporary = absl::StrCat(target.string(), ".tmp.", getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
     return absl::UnavailableError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
   }
-  const bool written = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
-  const bool closed = std::fclose(file) == 0;
-  if (!written || !closed) {
-    std::remove(temporary.c_str());
-    return absl::UnavailableError(absl::StrCat(path, ": write failed (disk full?)"));
+  absl::Status written = WriteAll(fd, contents, path);
+  if (written.ok() && ::fsync(fd) != 0) {
+    written = absl::UnavailableError(absl::StrCat(path, ": fsync failed: ", std::strerror(errno)));
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
+  if (::close(fd) != 0 && written.ok()) {
+    written = absl::UnavailableError(absl::StrCat(path, ": write failed (disk full?)"));
+  }
+  if (!written.ok()) {
+    std::remove(temporary.c_str());
+    return written;
+  }
+  if (std::rename(temporary.c_str(), target.c_str()) != 0) {
+    const int rename_error = errno;
     std::remove(temporary.c_str());
     return absl::UnavailableError(
-        absl::StrCat(path, ": cannot rename into place: ", std::strerror(error)));
+        absl::StrCat(path, ": cannot rename into place: ", std::strerror(rename_error)));
   }
+  SyncFolder(target.parent_path());
   return absl::OkStatus();
 }
 

@@ -13,11 +13,15 @@ namespace posefix {
 // the form "FILE: FIELD: MESSAGE" every tool of the project prints.
 absl::Status FieldError(absl::string_view file, absl::string_view field, absl::string_view message);
 
-// The whole content of a file, or NotFound/Unavailable naming the file.
+// The whole content of a file, or NotFound/Unavailable/InvalidArgument (a
+// folder) naming the file.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
-// Writes to PATH.tmp.<pid> and renames over PATH, so a reader never sees a
-// half-written file and a failed write leaves no file behind.
+// Writes to PATH.tmp.<pid>, syncs it and renames it over PATH (then syncs
+// the folder), so a reader never sees a half-written file and a failed write
+// leaves no file behind. A symbolic link is followed (the file it names is
+// replaced); a special file (/dev/null, a FIFO, a device) is written to in
+// place; a folder is an error.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
 
 // Creates `path` and any missing parents (like mkdir -p); an existing

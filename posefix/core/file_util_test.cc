@@ -1,8 +1,12 @@
 #include "posefix/core/file_util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -41,6 +45,48 @@ TEST(FileUtilTest, FailedWriteLeavesNothingBehind) {
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("out.json"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(directory));
+}
+
+TEST(FileUtilTest, SymbolicLinksAreWrittenThrough) {
+  const std::string target = TempPath("link_target.json");
+  const std::string link = TempPath("link.json");
+  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(target, link);
+  ASSERT_TRUE(WriteFileAtomically(link, "new").ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(*ReadFileToString(target), "new");
+  EXPECT_FALSE(std::filesystem::exists(target + ".tmp." + std::to_string(getpid())));
+}
+
+TEST(FileUtilTest, SpecialFilesAreWrittenInPlaceNotReplaced) {
+  // As root, replacing /dev/null would break the whole machine.
+  ASSERT_TRUE(WriteFileAtomically("/dev/null", "discarded").ok());
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+
+  const std::string fifo = TempPath("results.fifo");
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<std::string> received;
+  std::thread reader([&] { received = ReadFileToString(fifo); });
+  ASSERT_TRUE(WriteFileAtomically(fifo, "through the pipe").ok());
+  reader.join();
+  ASSERT_TRUE(received.ok()) << received.status();
+  EXPECT_EQ(*received, "through the pipe");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+}
+
+TEST(FileUtilTest, AFolderIsNotAFile) {
+  const std::string folder = TempPath("a_folder");
+  std::filesystem::create_directories(folder);
+  absl::Status written = WriteFileAtomically(folder, "x");
+  EXPECT_EQ(written.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(written.message().find("a_folder: is a folder, not a file"), std::string::npos)
+      << written;
+  absl::StatusOr<std::string> read = ReadFileToString(folder);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(read.status().message().find("a_folder: is a folder, not a file"), std::string::npos)
+      << read.status();
 }
 
 TEST(FileUtilTest, CreateDirectoriesMakesParentsAndAcceptsExisting) {
