@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -45,7 +47,8 @@ class FieldReader {
   }
 
   absl::StatusOr<double> Number(const Value& value, const std::string& field) const {
-    if (!value.IsNumber()) return Error(field, absl::StrCat("expected a number, got ", TypeName(value)));
+    if (!value.IsNumber())
+      return Error(field, absl::StrCat("expected a number, got ", TypeName(value)));
     const double number = value.GetDouble();
     if (!std::isfinite(number)) return Error(field, "must be finite");
     return number;
@@ -64,13 +67,15 @@ class FieldReader {
   }
 
   absl::StatusOr<std::string> String(const Value& value, const std::string& field) const {
-    if (!value.IsString()) return Error(field, absl::StrCat("expected a string, got ", TypeName(value)));
+    if (!value.IsString())
+      return Error(field, absl::StrCat("expected a string, got ", TypeName(value)));
     return std::string(value.GetString(), value.GetStringLength());
   }
 
   absl::StatusOr<Pose> Keypoints(const Value& value, const std::string& field,
                                  int num_keypoints) const {
-    if (!value.IsArray()) return Error(field, absl::StrCat("expected an array, got ", TypeName(value)));
+    if (!value.IsArray())
+      return Error(field, absl::StrCat("expected an array, got ", TypeName(value)));
     const int expected = 3 * num_keypoints;
     if (static_cast<int>(value.Size()) != expected) {
       return Error(field, absl::StrCat("expected ", expected, " numbers (", num_keypoints,
@@ -100,13 +105,19 @@ class FieldReader {
 
   static const char* TypeName(const Value& value) {
     switch (value.GetType()) {
-      case rapidjson::kNullType: return "null";
+      case rapidjson::kNullType:
+        return "null";
       case rapidjson::kFalseType:
-      case rapidjson::kTrueType: return "a boolean";
-      case rapidjson::kObjectType: return "an object";
-      case rapidjson::kArrayType: return "an array";
-      case rapidjson::kStringType: return "a string";
-      case rapidjson::kNumberType: return "a number";
+      case rapidjson::kTrueType:
+        return "a boolean";
+      case rapidjson::kObjectType:
+        return "an object";
+      case rapidjson::kArrayType:
+        return "an array";
+      case rapidjson::kStringType:
+        return "a string";
+      case rapidjson::kNumberType:
+        return "a number";
     }
     return "an unknown value";
   }
@@ -151,13 +162,46 @@ std::string Position(absl::string_view text, size_t offset) {
   return absl::StrCat("line ", line, ", column ", offset - line_start + 1);
 }
 
+// COCO files nest about 5 levels deep; RapidJSON parses (and copies)
+// recursively, so a hostile file of deep nesting would overflow the stack.
+constexpr int kMaxJsonDepth = 100;
+
+// The offset of the bracket that opens level kMaxJsonDepth + 1, if any
+// (strings skipped).
+std::optional<size_t> TooDeep(absl::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view source, std::string* text) {
+  if (std::optional<size_t> offset = TooDeep(*text)) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", Position(*text, *offset),
+                                                   ": invalid JSON: nested deeper than ",
+                                                   kMaxJsonDepth, " levels"));
+  }
   rapidjson::Document document;
   document.Parse<kParseFlags>(text->data(), text->size());
   if (document.HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": ", Position(*text, document.GetErrorOffset()), ": invalid JSON: ",
-        rapidjson::GetParseError_En(document.GetParseError())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", Position(*text, document.GetErrorOffset()),
+                     ": invalid JSON: ", rapidjson::GetParseError_En(document.GetParseError())));
   }
   return document;
 }
@@ -319,10 +363,10 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
   }
 
   if (keep_extra) {
-    CollectExtra(value,
-                 {"id", "image_id", "category_id", "keypoints", "bbox", "area", "iscrowd",
-                  "num_keypoints"},
-                 &annotation.extra);
+    CollectExtra(
+        value,
+        {"id", "image_id", "category_id", "keypoints", "bbox", "area", "iscrowd", "num_keypoints"},
+        &annotation.extra);
   }
   return annotation;
 }
@@ -402,9 +446,9 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
       auto category = ParseCategory(reader, (**categories)[i], absl::StrCat("categories[", i, "]"),
                                     options.keep_extra_fields);
       if (!category.ok()) return category.status();
-      keypoints_per_category[category->id] =
-          category->keypoints.empty() ? kDefaultKeypoints
-                                      : static_cast<int>(category->keypoints.size());
+      keypoints_per_category[category->id] = category->keypoints.empty()
+                                                 ? kDefaultKeypoints
+                                                 : static_cast<int>(category->keypoints.size());
       dataset.categories.push_back(*std::move(category));
     }
   } else {
@@ -482,8 +526,8 @@ std::string CocoDatasetToJson(const CocoDataset& dataset) {
     writer.Int(annotation.iscrowd ? 1 : 0);
     writer.Key("bbox");
     writer.StartArray();
-    for (double number : {annotation.bbox.x, annotation.bbox.y, annotation.bbox.width,
-                          annotation.bbox.height}) {
+    for (double number :
+         {annotation.bbox.x, annotation.bbox.y, annotation.bbox.width, annotation.bbox.height}) {
       WriteNumber(writer, number);
     }
     writer.EndArray();
@@ -556,9 +600,8 @@ absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view s
       *slot = *integer;
     }
     if (options.ground_truth != nullptr && !known_images.contains(result.image_id)) {
-      return reader.Error(path + ".image_id",
-                          absl::StrCat("image ", result.image_id,
-                                       " is not in the ground-truth images"));
+      return reader.Error(path + ".image_id", absl::StrCat("image ", result.image_id,
+                                                           " is not in the ground-truth images"));
     }
     auto keypoints = reader.Member(value, path, "keypoints", true);
     if (!keypoints.ok()) return keypoints.status();
@@ -606,8 +649,7 @@ std::string CocoResultsToJson(const std::vector<KeypointResult>& results) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-absl::Status WriteCocoResults(const std::string& path,
-                              const std::vector<KeypointResult>& results) {
+absl::Status WriteCocoResults(const std::string& path, const std::vector<KeypointResult>& results) {
   return WriteFileAtomically(path, CocoResultsToJson(results));
 }
 
@@ -620,8 +662,7 @@ absl::flat_hash_map<int64_t, int> IndexImages(const CocoDataset& dataset) {
   return index;
 }
 
-absl::flat_hash_map<int64_t, std::vector<int>> GroupAnnotationsByImage(
-    const CocoDataset& dataset) {
+absl::flat_hash_map<int64_t, std::vector<int>> GroupAnnotationsByImage(const CocoDataset& dataset) {
   absl::flat_hash_map<int64_t, std::vector<int>> groups;
   for (int i = 0; i < static_cast<int>(dataset.annotations.size()); ++i) {
     groups[dataset.annotations[i].image_id].push_back(i);

@@ -131,8 +131,8 @@ TEST(CocoIoTest, NumbersReadBackBitExact) {
 }
 
 TEST(CocoIoTest, MissingNumKeypointsIsCounted) {
-  absl::StatusOr<CocoDataset> dataset =
-      ParseCocoDataset("gt.json", Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "bbox": [0, 0, 4, 5])"));
+  absl::StatusOr<CocoDataset> dataset = ParseCocoDataset(
+      "gt.json", Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0], "bbox": [0, 0, 4, 5])"));
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   EXPECT_EQ(dataset->annotations[0].num_keypoints, 1);
   EXPECT_EQ(dataset->annotations[0].area, 20);  // box area when area is absent
@@ -142,6 +142,15 @@ TEST(CocoIoTest, MalformedJsonNamesFileLineAndColumn) {
   absl::Status status = ParseError("{\"images\": [\n  {\"id\": 1,,}\n]}");
   ExpectError(status, "gt.json: line 2, column");
   ExpectError(status, "invalid JSON");
+  // 150k nested arrays once crashed every reader (recursive parsing).
+  const std::string deep = std::string(150000, '[') + std::string(150000, ']');
+  ExpectError(ParseError(deep),
+              "gt.json: line 1, column 101: invalid JSON: nested deeper than 100");
+  ExpectError(ParseCocoResults("dt.json", deep).status(), "dt.json: line 1, column 101");
+  // Brackets inside strings do not count.
+  const std::string quoted = R"({"images": [{"id": 1, "file_name": ")" + std::string(500, '[') +
+                             R"(\"{"}], "annotations": []})";
+  EXPECT_TRUE(ParseCocoDataset("gt.json", quoted).ok());
 }
 
 TEST(CocoIoTest, EmptyFileIsAnError) { ExpectError(ParseError(""), "gt.json"); }
@@ -177,8 +186,7 @@ TEST(CocoIoTest, WrongKeypointCountIsNamed) {
 TEST(CocoIoTest, NanAndInfinityAreRejected) {
   // JSON has no NaN; Python's json module writes it anyway.
   ExpectError(ParseError(Annotation(R"("keypoints": [NaN, 2, 2, 0, 0, 0])")), "invalid JSON");
-  ExpectError(ParseError(Annotation(R"("keypoints": [Infinity, 2, 2, 0, 0, 0])")),
-              "invalid JSON");
+  ExpectError(ParseError(Annotation(R"("keypoints": [Infinity, 2, 2, 0, 0, 0])")), "invalid JSON");
   ExpectError(ParseError(Annotation(R"("keypoints": [1e999, 2, 2, 0, 0, 0])")), "gt.json");
 }
 
@@ -206,10 +214,9 @@ TEST(CocoIoTest, InconsistentReferencesAreRejected) {
 }
 
 TEST(CocoIoTest, UnknownCategoryIsRejected) {
-  ExpectError(
-      ParseError(R"({"images": [{"id": 1}], "categories": [{"id": 1, "name": "person"}],
+  ExpectError(ParseError(R"({"images": [{"id": 1}], "categories": [{"id": 1, "name": "person"}],
                     "annotations": [{"id": 1, "image_id": 1, "category_id": 3}]})"),
-      "annotations[0].category_id: unknown category 3");
+              "annotations[0].category_id: unknown category 3");
 }
 
 ResultsReadOptions TwoKeypoints(const CocoDataset* gt = nullptr) {
@@ -229,16 +236,18 @@ TEST(CocoIoTest, ResultsErrorsNameTheEntry) {
   ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1},
                         {"image_id": 1, "category_id": 1, "keypoints": [1,2,3], "score": 1}])"),
               "dt.json: [1].keypoints: expected 6 numbers (2 keypoints x 3), got 3");
-  ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": null}])"),
-              "[0].score: expected a number, got null");
-  ExpectError(parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,NaN], "score": 1}])"),
-              "invalid JSON");
+  ExpectError(
+      parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": null}])"),
+      "[0].score: expected a number, got null");
+  ExpectError(
+      parse(R"([{"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,NaN], "score": 1}])"),
+      "invalid JSON");
   absl::StatusOr<CocoDataset> gt =
       ParseCocoDataset("gt.json", Annotation(R"("keypoints": [1, 2, 2, 0, 0, 0])"));
   ASSERT_TRUE(gt.ok());
-  ExpectError(parse(R"([{"image_id": 9, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1}])",
-                    &*gt),
-              "dt.json: [0].image_id: image 9 is not in the ground-truth images");
+  ExpectError(
+      parse(R"([{"image_id": 9, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1}])", &*gt),
+      "dt.json: [0].image_id: image 9 is not in the ground-truth images");
 }
 
 TEST(CocoIoTest, EmptyResultArrayIsValid) {
