@@ -1,6 +1,7 @@
 #include "posefix/core/file_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,7 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace posefix {
@@ -119,6 +122,28 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   }
   SyncFolder(target.parent_path());
   return absl::OkStatus();
+}
+
+int RemoveStaleTemporaries(const std::string& folder) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::vector<fs::path> stale;
+  for (fs::recursive_directory_iterator
+           it(folder, fs::directory_options::skip_permission_denied, error),
+       end;
+       !error && it != end; it.increment(error)) {
+    if (!it->is_regular_file(error)) continue;
+    const std::string name = it->path().filename().string();
+    const size_t mark = name.rfind(".tmp.");
+    if (mark == std::string::npos) continue;
+    int64_t pid = 0;
+    if (!absl::SimpleAtoi(absl::string_view(name).substr(mark + 5), &pid) || pid <= 0) continue;
+    const bool running = ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    if (!running) stale.push_back(it->path());
+  }
+  int removed = 0;
+  for (const fs::path& path : stale) removed += fs::remove(path, error) ? 1 : 0;
+  return removed;
 }
 
 absl::Status CreateDirectories(const std::string& path) {

@@ -24,6 +24,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 // place; a folder is an error.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
 
+// Removes, under `folder` and its subfolders, the temporaries that
+// WriteFileAtomically leaves when its process is killed: NAME.tmp.PID whose
+// process no longer runs (a live writer's are kept). Returns how many.
+int RemoveStaleTemporaries(const std::string& folder);
+
 // Creates `path` and any missing parents (like mkdir -p); an existing
 // folder is fine. Errors name the path.
 absl::Status CreateDirectories(const std::string& path);

@@ -89,6 +89,22 @@ TEST(FileUtilTest, AFolderIsNotAFile) {
       << read.status();
 }
 
+TEST(FileUtilTest, StaleTemporariesAreRemovedLiveOnesKept) {
+  const std::string folder = TempPath("run");
+  std::filesystem::create_directories(folder + "/checkpoints");
+  // 4194305 is above Linux's largest pid_max: never a running process.
+  const std::string stale = folder + "/checkpoints/epoch_0003.pt.tmp.4194305";
+  const std::string live = folder + "/metrics.pb.tmp." + std::to_string(getpid());
+  const std::string kept = folder + "/notes.tmp.txt";
+  for (const std::string& path : {stale, live, kept})
+    ASSERT_TRUE(WriteFileAtomically(path, "x").ok());
+  EXPECT_EQ(RemoveStaleTemporaries(folder), 1);
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::exists(kept));
+  EXPECT_EQ(RemoveStaleTemporaries(TempPath("no_such_folder")), 0);
+}
+
 TEST(FileUtilTest, CreateDirectoriesMakesParentsAndAcceptsExisting) {
   const std::string nested = TempPath("a/b/c");
   ASSERT_TRUE(CreateDirectories(nested).ok());

@@ -24,20 +24,21 @@ bool IsFile(const std::string& path) {
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
+absl::Status CheckComplete(const std::string& path, const RunMetrics& metrics) {
+  if (metrics.run_id().empty() || metrics.finished_at().empty()) {
+    return FieldError(path, metrics.run_id().empty() ? "run_id" : "finished_at",
+                      "missing: an incomplete record, not a finished run");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunMetrics> ReadRunMetricsFile(const std::string& folder) {
-  RunMetrics metrics;
   const std::string binary = absl::StrCat(folder, "/metrics.pb");
-  if (IsFile(binary)) {
-    absl::StatusOr<std::string> bytes = ReadFileToString(binary);
-    if (!bytes.ok()) return bytes.status();
-    if (!metrics.ParseFromString(*bytes)) {
-      return absl::InvalidArgumentError(absl::StrCat(binary, ": not a binary RunMetrics proto"));
-    }
-    return metrics;
-  }
-  if (absl::Status s = ReadTextProto(absl::StrCat(folder, "/metrics.pbtxt"), &metrics); !s.ok()) {
-    return s;
-  }
+  if (IsFile(binary)) return ReadRunMetrics(binary);
+  const std::string text = absl::StrCat(folder, "/metrics.pbtxt");
+  RunMetrics metrics;
+  if (absl::Status s = ReadTextProto(text, &metrics); !s.ok()) return s;
+  if (absl::Status s = CheckComplete(text, metrics); !s.ok()) return s;
   return metrics;
 }
 
@@ -232,6 +233,17 @@ std::string Figure8Section(const std::vector<const RunMetrics*>& runs) {
 }
 
 }  // namespace
+
+absl::StatusOr<RunMetrics> ReadRunMetrics(const std::string& metrics_pb) {
+  absl::StatusOr<std::string> bytes = ReadFileToString(metrics_pb);
+  if (!bytes.ok()) return bytes.status();
+  RunMetrics metrics;
+  if (!metrics.ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(metrics_pb, ": not a binary RunMetrics proto"));
+  }
+  if (absl::Status s = CheckComplete(metrics_pb, metrics); !s.ok()) return s;
+  return metrics;
+}
 
 absl::StatusOr<std::vector<RunMetrics>> ReadRuns(const std::string& runs_dir) {
   DIR* dir = opendir(runs_dir.c_str());

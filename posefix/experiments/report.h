@@ -15,10 +15,15 @@
 
 namespace posefix {
 
+// A run's binary metrics file (metrics.pb). Only a complete record (with
+// run_id and finished_at, which the runner always writes) is a finished run:
+// an empty, truncated or foreign file is an error naming it.
+absl::StatusOr<RunMetrics> ReadRunMetrics(const std::string& metrics_pb);
+
 // The metrics of every finished run under `runs_dir`: each subfolder holding
 // metrics.pb (or, failing that, metrics.pbtxt). Sorted by report.order, then
 // name, then run id. A folder without metrics (an unfinished run) is skipped;
-// an unreadable metrics file is an error naming it.
+// an unreadable or incomplete metrics file is an error naming it.
 absl::StatusOr<std::vector<RunMetrics>> ReadRuns(const std::string& runs_dir);
 
 // Frequencies (fractions of the labelled keypoints of matched detections, in

@@ -61,6 +61,23 @@ grep -q "resuming" "${TEST_TMPDIR}/resume.err" || fail "did not resume"
 [ "$(timings; grep '^device:' "$RUN_DIR/metrics.pbtxt")" = "$BEFORE_TIMINGS" ] \
   || fail "the resumed run reports other training or refinement times or device"
 
+# A killed write leaves a truncated metrics.pb and temporaries: the run is not
+# finished (evaluated again, not skipped), the report refuses the record, and
+# the temporaries of dead processes go.
+: > "$RUN_DIR/metrics.pb"
+"$REPORT" --runs="$OUT" --out="${TEST_TMPDIR}/report_truncated" > /dev/null \
+  2> "${TEST_TMPDIR}/truncated.err" && fail "the report accepted an empty metrics.pb"
+grep -q "metrics.pb: run_id: missing" "${TEST_TMPDIR}/truncated.err" \
+  || { cat "${TEST_TMPDIR}/truncated.err"; fail "empty metrics message"; }
+echo partial > "$RUN_DIR/checkpoints/epoch_0000.pt.tmp.4194305"
+"$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \
+  > /dev/null 2> "${TEST_TMPDIR}/truncated_run.err" \
+  || { cat "${TEST_TMPDIR}/truncated_run.err"; fail "rerun over a truncated metrics.pb"; }
+grep -q "evaluating again" "${TEST_TMPDIR}/truncated_run.err" || fail "a truncated metrics.pb counted as finished"
+grep -q "removed 1 stale temporary files" "${TEST_TMPDIR}/truncated_run.err" || fail "stale temporary kept"
+[ -s "$RUN_DIR/metrics.pb" ] || fail "no metrics after the rerun"
+[ ! -e "$RUN_DIR/checkpoints/epoch_0000.pt.tmp.4194305" ] || fail "stale temporary still there"
+
 # A directory holding another spec is never overwritten.
 cp "$RUN_DIR/spec.pbtxt" "${TEST_TMPDIR}/spec.saved"
 echo 'seed: 99' >> "$RUN_DIR/spec.pbtxt"

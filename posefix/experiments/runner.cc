@@ -26,6 +26,7 @@
 #include "posefix/eval/evaluate.h"
 #include "posefix/eval/oks_nms.h"
 #include "posefix/experiments/experiment_spec.h"
+#include "posefix/experiments/report.h"
 #include "posefix/model/refine_results.h"
 #include "posefix/model/refiner.h"
 #include "posefix/model/trainer.h"
@@ -312,16 +313,18 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     }
     const std::string metrics_file = JoinPath(plan.run_dir, "metrics.pb");
     if (Exists(metrics_file)) {
-      absl::StatusOr<std::string> bytes = ReadFileToString(metrics_file);
-      if (!bytes.ok()) return bytes.status();
-      RunMetrics metrics;
-      if (!metrics.ParseFromString(*bytes)) {
-        return absl::DataLossError(absl::StrCat(metrics_file, ": not a RunMetrics proto"));
+      absl::StatusOr<RunMetrics> metrics = ReadRunMetrics(metrics_file);
+      if (metrics.ok()) {
+        Log(options, plan.run_id, "finished earlier; skipped");
+        return *std::move(metrics);
       }
-      Log(options, plan.run_id, "finished earlier; skipped");
-      return metrics;
+      // Evaluated again below; the file is replaced when that is done.
+      Log(options, plan.run_id, absl::StrCat(metrics.status().message(), "; evaluating again"));
     }
-    Log(options, plan.run_id, "resuming");
+    const int removed = RemoveStaleTemporaries(plan.run_dir);
+    Log(options, plan.run_id,
+        removed > 0 ? absl::StrCat("resuming (removed ", removed, " stale temporary files)")
+                    : std::string("resuming"));
   }
 
   // Dependencies first, so that a failure there leaves nothing of this run.
@@ -511,12 +514,9 @@ absl::Status WriteRunIndex(const std::string& out_dir) {
     const std::string folder = JoinPath(out_dir, run);
     ExperimentSpec spec;
     if (!ReadTextProto(JoinPath(folder, "spec.pbtxt"), &spec).ok()) continue;
-    RunMetrics metrics;
-    bool finished = false;
-    if (absl::StatusOr<std::string> bytes = ReadFileToString(JoinPath(folder, "metrics.pb"));
-        bytes.ok()) {
-      finished = metrics.ParseFromString(*bytes);
-    }
+    absl::StatusOr<RunMetrics> read = ReadRunMetrics(JoinPath(folder, "metrics.pb"));
+    const bool finished = read.ok();
+    const RunMetrics metrics = finished ? *std::move(read) : RunMetrics();
     absl::StrAppend(&index, run, "\t", spec.name(), "\t", ExperimentVariantName(spec), "\t",
                     finished ? "finished" : "incomplete", "\t",
                     finished ? absl::StrFormat("%.4f", metrics.before().stats().ap()) : "", "\t",

@@ -385,6 +385,8 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   if (absl::Status created = CreateDirectories(dir); !created.ok()) {
     return FieldError(kConfigSource, "checkpoint_dir", created.message());
   }
+  // What a killed run was writing (up to a checkpoint's size each).
+  RemoveStaleTemporaries(dir);
   absl::StatusOr<std::optional<TrainingState>> previous = ReadState(dir);
   if (!previous.ok()) return previous.status();
   TrainingState state;
