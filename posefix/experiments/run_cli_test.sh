@@ -144,6 +144,24 @@ sed -i 's/checkpoint_epoch: 1/checkpoint_epoch: 7/' "$MORE/synthesized.pbtxt"
 grep -q "synthesized.pbtxt: checkpoint_epoch: .*epoch_0006.pt: no such checkpoint" "$MORE/e7" \
   || { cat "$MORE/e7"; fail "missing epoch message"; }
 
+# A suite is checked whole, its files' contents included, before anything
+# trains; a missing dependency names the spec and the field.
+SUITE="${TEST_TMPDIR}/suite"
+mkdir -p "$SUITE/specs"
+echo '[{"image_id": 785, "category_id": 1, "keypoints": [1, 2, 1], "score": 1}]' > "$SUITE/malformed.json"
+printf 'base: "%s"\n' "$BASE" > "$SUITE/specs/a_trains.pbtxt"
+printf 'base: "%s"\ndataset { input_results: "%s" }\n' "$BASE" "$SUITE/malformed.json" > "$SUITE/specs/b_bad.pbtxt"
+"$RUN" --suite="$SUITE/specs" --out_dir="$SUITE/out" --data_root=. 2> "$SUITE/err" \
+  && fail "a suite with a malformed results file ran"
+grep -q "b_bad.pbtxt: dataset.input_results: $SUITE/malformed.json: \[0\]\." "$SUITE/err" \
+  || { cat "$SUITE/err"; fail "malformed results message"; }
+[ -e "$SUITE/out" ] && fail "the suite trained before its inputs were checked"
+printf 'base: "%s"\ncheckpoint_from_spec: "nowhere.pbtxt"\nclear_fields: "init_weights"\n' "$BASE" > "$SUITE/orphan.pbtxt"
+"$RUN" --spec="$SUITE/orphan.pbtxt" --out_dir="$SUITE/out" --data_root=. 2> "$SUITE/orphan.err" \
+  && fail "a missing checkpoint_from_spec was accepted"
+grep -q "orphan.pbtxt: checkpoint_from_spec: $SUITE/nowhere.pbtxt: no such spec" "$SUITE/orphan.err" \
+  || { cat "$SUITE/orphan.err"; fail "missing dependency message"; }
+
 # The report of the run.
 "$REPORT" --runs="$OUT" --out="${TEST_TMPDIR}/report" > "${TEST_TMPDIR}/report.md" \
   || fail "report failed"

@@ -95,12 +95,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: no specs\n", FLAGS_suite.c_str());
     return 1;
   }
-  // Validate the whole suite before running any of it.
-  for (const std::string& path : *specs) {
-    absl::StatusOr<posefix::ExperimentSpec> spec = posefix::LoadExperimentSpec(path);
-    if (!spec.ok()) return Fail(spec.status());
-    if (absl::Status s = posefix::ValidateExperimentSpec(*spec, path); !s.ok()) return Fail(s);
-  }
+  // Check the whole suite, its inputs' contents included, before running any of it.
+  if (absl::Status s = posefix::CheckExperimentInputs(*specs, options); !s.ok()) return Fail(s);
   std::vector<posefix::RunMetrics> runs;
   for (const std::string& path : *specs) {
     absl::StatusOr<posefix::RunMetrics> metrics = posefix::RunExperiment(path, options);

@@ -84,12 +84,31 @@ struct RunPlan {
 absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const RunnerOptions& options,
                                         int depth);
 
+// The spec at `spec_path` loaded, validated and resolved.
+absl::StatusOr<RunPlan> MakePlan(const std::string& spec_path, const RunnerOptions& options) {
+  RunPlan plan;
+  plan.spec_path = spec_path;
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(spec_path);
+  if (!spec.ok()) return spec.status();
+  if (absl::Status s = ValidateExperimentSpec(*spec, spec_path); !s.ok()) return s;
+  plan.spec = *std::move(spec);
+  plan.run_id = RunId(plan.spec);
+  plan.run_dir = JoinPath(options.out_dir, plan.run_id);
+  plan.data_root = !plan.spec.data_root().empty() ? plan.spec.data_root() : options.data_root;
+  absl::StatusOr<KeypointSchema> schema = SchemaOf(plan.spec, plan.data_root);
+  if (!schema.ok()) return schema.status();
+  plan.schema = *std::move(schema);
+  return plan;
+}
+
 // The final checkpoint of the run of `dependency` (a spec path relative to
 // `spec_path`), running it first when needed.
 absl::StatusOr<std::string> DependencyCheckpoint(const std::string& spec_path,
+                                                 absl::string_view field,
                                                  const std::string& dependency,
                                                  const RunnerOptions& options, int depth) {
   const std::string path = ResolveRelativeTo(spec_path, dependency);
+  if (!Exists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
   absl::StatusOr<RunMetrics> metrics = RunWithDepth(path, options, depth + 1);
   if (!metrics.ok()) return metrics.status();
   return JoinPath(JoinPath(options.out_dir, metrics->run_id()), metrics->checkpoint());
@@ -273,6 +292,72 @@ absl::Status CheckInputs(const RunPlan& plan) {
   return absl::OkStatus();
 }
 
+// Reads what CheckInputs found: every annotation and results file of the
+// plan parses (the input results against the evaluation images), so that a
+// malformed file fails before training rather than after. `checked` holds
+// the files already read by an earlier plan of the same check.
+absl::Status CheckInputContents(const RunPlan& plan, absl::flat_hash_set<std::string>& checked) {
+  const DatasetSpec& d = plan.spec.dataset();
+  const int num_keypoints = plan.schema.keypoint_names_size();
+  auto in_spec = [&](absl::string_view field, const absl::Status& status) {
+    return FieldError(plan.spec_path, field, status.message());
+  };
+  CocoReadOptions read_options;
+  read_options.num_keypoints = num_keypoints;
+  read_options.keep_extra_fields = false;
+  const std::string eval_path = JoinPath(plan.data_root, d.eval_annotations());
+  absl::StatusOr<CocoDataset> eval = ReadCocoDataset(eval_path, read_options);
+  if (!eval.ok()) return in_spec("dataset.eval_annotations", eval.status());
+
+  std::vector<std::pair<std::string, std::string>> results;
+  if (!d.has_synthesize_input_seed())
+    results.push_back({"dataset.input_results", d.input_results()});
+  std::vector<std::pair<std::string, std::string>> annotations;
+  const bool trains = plan.spec.checkpoint().empty() && plan.spec.checkpoint_from_spec().empty();
+  if (trains) {
+    annotations.push_back({"dataset.train_annotations", d.train_annotations()});
+    for (int i = 0; i < d.extra_train_size(); ++i) {
+      annotations.push_back({absl::StrCat("dataset.extra_train[", i, "].annotations"),
+                             d.extra_train(i).annotations()});
+    }
+    if (!d.exclude_from_training().empty()) {
+      annotations.push_back({"dataset.exclude_from_training", d.exclude_from_training()});
+    }
+    if (!d.train_estimates().empty())
+      results.push_back({"dataset.train_estimates", d.train_estimates()});
+  }
+  for (const auto& [field, file] : annotations) {
+    const std::string path = JoinPath(plan.data_root, file);
+    if (!checked.insert(absl::StrCat("annotations:", path)).second) continue;
+    if (absl::StatusOr<CocoDataset> read = ReadCocoDataset(path, read_options); !read.ok()) {
+      return in_spec(field, read.status());
+    }
+  }
+  for (const auto& [field, file] : results) {
+    const std::string path = JoinPath(plan.data_root, file);
+    const bool against_eval =
+        field == "dataset.input_results" && !d.input_results_beyond_eval_images();
+    if (!checked.insert(absl::StrCat("results:", against_eval ? eval_path : "", ":", path))
+             .second) {
+      continue;
+    }
+    ResultsReadOptions results_options;
+    results_options.num_keypoints = num_keypoints;
+    results_options.keep_extra_fields = false;
+    if (against_eval) results_options.ground_truth = &*eval;
+    if (absl::StatusOr<std::vector<KeypointResult>> read = ReadCocoResults(path, results_options);
+        !read.ok()) {
+      return in_spec(field, read.status());
+    }
+  }
+  if (absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(
+          plan.spec.error_model(), plan.schema, plan.spec_path + ": error_model");
+      !synthesizer.ok()) {
+    return synthesizer.status();
+  }
+  return absl::OkStatus();
+}
+
 std::string RelativeTo(const std::string& folder, const std::string& path) {
   const std::string prefix = absl::StrCat(folder, "/");
   return absl::StartsWith(path, prefix) ? path.substr(prefix.size()) : path;
@@ -284,18 +369,9 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     return FieldError(spec_path, "checkpoint_from_spec", "dependencies nested too deep (a cycle?)");
   }
   const auto start = std::chrono::steady_clock::now();
-  RunPlan plan;
-  plan.spec_path = spec_path;
-  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(spec_path);
-  if (!spec.ok()) return spec.status();
-  if (absl::Status s = ValidateExperimentSpec(*spec, spec_path); !s.ok()) return s;
-  plan.spec = *std::move(spec);
-  plan.run_id = RunId(plan.spec);
-  plan.run_dir = JoinPath(options.out_dir, plan.run_id);
-  plan.data_root = !plan.spec.data_root().empty() ? plan.spec.data_root() : options.data_root;
-  absl::StatusOr<KeypointSchema> schema = SchemaOf(plan.spec, plan.data_root);
-  if (!schema.ok()) return schema.status();
-  plan.schema = *std::move(schema);
+  absl::StatusOr<RunPlan> made = MakePlan(spec_path, options);
+  if (!made.ok()) return made.status();
+  RunPlan plan = *std::move(made);
 
   // A run directory holds exactly one merged spec.
   const std::string spec_file = JoinPath(plan.run_dir, "spec.pbtxt");
@@ -331,8 +407,8 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   std::string checkpoint =
       plan.spec.checkpoint().empty() ? "" : JoinPath(plan.data_root, plan.spec.checkpoint());
   if (!plan.spec.checkpoint_from_spec().empty()) {
-    absl::StatusOr<std::string> path =
-        DependencyCheckpoint(spec_path, plan.spec.checkpoint_from_spec(), options, depth);
+    absl::StatusOr<std::string> path = DependencyCheckpoint(
+        spec_path, "checkpoint_from_spec", plan.spec.checkpoint_from_spec(), options, depth);
     if (!path.ok()) return path.status();
     checkpoint = *path;
     if (plan.spec.checkpoint_epoch() > 0) {
@@ -350,8 +426,8 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
                               ? ""
                               : JoinPath(plan.data_root, plan.spec.estimator_checkpoint());
   if (!plan.spec.estimator_from_spec().empty()) {
-    absl::StatusOr<std::string> path =
-        DependencyCheckpoint(spec_path, plan.spec.estimator_from_spec(), options, depth);
+    absl::StatusOr<std::string> path = DependencyCheckpoint(
+        spec_path, "estimator_from_spec", plan.spec.estimator_from_spec(), options, depth);
     if (!path.ok()) return path.status();
     estimator = *path;
   }
@@ -491,9 +567,41 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
 
 }  // namespace
 
+absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
+                                   const RunnerOptions& options) {
+  absl::flat_hash_set<std::string> checked;
+  std::vector<std::pair<std::string, int>> pending;
+  for (const std::string& path : spec_paths) pending.push_back({path, 0});
+  absl::flat_hash_set<std::string> seen;
+  while (!pending.empty()) {
+    const auto [spec_path, depth] = pending.back();
+    pending.pop_back();
+    if (!seen.insert(spec_path).second) continue;
+    absl::StatusOr<RunPlan> plan = MakePlan(spec_path, options);
+    if (!plan.ok()) return plan.status();
+    if (absl::Status s = CheckInputs(*plan); !s.ok()) return s;
+    if (absl::Status s = CheckInputContents(*plan, checked); !s.ok()) return s;
+    for (const auto& [field, dependency] :
+         {std::pair<const char*, std::string>{"checkpoint_from_spec",
+                                              plan->spec.checkpoint_from_spec()},
+          std::pair<const char*, std::string>{"estimator_from_spec",
+                                              plan->spec.estimator_from_spec()}}) {
+      if (dependency.empty()) continue;
+      const std::string path = ResolveRelativeTo(spec_path, dependency);
+      if (!Exists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
+      if (depth >= kMaxDependencyDepth) {
+        return FieldError(spec_path, field, "dependencies nested too deep (a cycle?)");
+      }
+      pending.push_back({path, depth + 1});
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunMetrics> RunExperiment(const std::string& spec_path,
                                          const RunnerOptions& options) {
   if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir: required");
+  if (absl::Status s = CheckExperimentInputs({spec_path}, options); !s.ok()) return s;
   return RunWithDepth(spec_path, options, 0);
 }
 

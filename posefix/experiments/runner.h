@@ -39,9 +39,17 @@ struct RunnerOptions {
   std::ostream* log = nullptr;
 };
 
+// Checks, before anything trains, the specs at `spec_paths` and the specs
+// they depend on: each loads and validates, and every input it names exists
+// and, for annotation and results files, parses (input results against the
+// evaluation images). Errors name the spec and the field, then the file and
+// its field.
+absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
+                                   const RunnerOptions& options);
+
 // Runs (or resumes, or returns the finished metrics of) the spec at
 // `spec_path`, and first the runs it depends on (checkpoint_from_spec,
-// estimator_from_spec) in the same out_dir.
+// estimator_from_spec) in the same out_dir; CheckExperimentInputs first.
 absl::StatusOr<RunMetrics> RunExperiment(const std::string& spec_path,
                                          const RunnerOptions& options);
 
