@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -144,6 +145,39 @@ int RemoveStaleTemporaries(const std::string& folder) {
   int removed = 0;
   for (const fs::path& path : stale) removed += fs::remove(path, error) ? 1 : 0;
   return removed;
+}
+
+absl::StatusOr<FileLock> FileLock::Acquire(const std::string& path, bool wait) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  int locked;
+  do {
+    locked = ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+  } while (locked != 0 && errno == EINTR);
+  if (locked != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": locked by another process"));
+    }
+    return absl::UnavailableError(absl::StrCat(path, ": cannot lock: ", std::strerror(error)));
+  }
+  return FileLock(fd);
+}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 absl::Status CreateDirectories(const std::string& path) {

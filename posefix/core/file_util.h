@@ -29,6 +29,24 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 // process no longer runs (a live writer's are kept). Returns how many.
 int RemoveStaleTemporaries(const std::string& folder);
 
+// An exclusive advisory lock (flock) on a file, created if missing, held
+// until the object is destroyed (or the process ends, however it ends).
+class FileLock {
+ public:
+  // Waits for the lock with `wait`; otherwise a lock held elsewhere is a
+  // FailedPrecondition error naming `path`.
+  static absl::StatusOr<FileLock> Acquire(const std::string& path, bool wait);
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 // Creates `path` and any missing parents (like mkdir -p); an existing
 // folder is fine. Errors name the path.
 absl::Status CreateDirectories(const std::string& path);

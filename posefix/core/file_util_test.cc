@@ -105,6 +105,22 @@ TEST(FileUtilTest, StaleTemporariesAreRemovedLiveOnesKept) {
   EXPECT_EQ(RemoveStaleTemporaries(TempPath("no_such_folder")), 0);
 }
 
+TEST(FileUtilTest, AFileLockIsExclusiveUntilReleased) {
+  const std::string path = TempPath("run.lock");
+  {
+    absl::StatusOr<FileLock> held = FileLock::Acquire(path, /*wait=*/false);
+    ASSERT_TRUE(held.ok()) << held.status();
+    absl::StatusOr<FileLock> second = FileLock::Acquire(path, /*wait=*/false);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(second.status().message().find("run.lock: locked by another process"),
+              std::string::npos);
+    FileLock moved = *std::move(held);  // still held
+    EXPECT_FALSE(FileLock::Acquire(path, /*wait=*/false).ok());
+  }
+  EXPECT_TRUE(FileLock::Acquire(path, /*wait=*/false).ok());
+}
+
 TEST(FileUtilTest, CreateDirectoriesMakesParentsAndAcceptsExisting) {
   const std::string nested = TempPath("a/b/c");
   ASSERT_TRUE(CreateDirectories(nested).ok());

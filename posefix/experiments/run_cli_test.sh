@@ -78,6 +78,19 @@ grep -q "removed 1 stale temporary files" "${TEST_TMPDIR}/truncated_run.err" || 
 [ -s "$RUN_DIR/metrics.pb" ] || fail "no metrics after the rerun"
 [ ! -e "$RUN_DIR/checkpoints/epoch_0000.pt.tmp.4194305" ] || fail "stale temporary still there"
 
+# The same spec started while it runs elsewhere (unfinished: no metrics.pb)
+# stops at once.
+mv "$RUN_DIR/metrics.pb" "${TEST_TMPDIR}/metrics.pb.saved"
+flock -x "$RUN_DIR/run.lock" sleep 30 &
+LOCKER=$!
+for _ in $(seq 50); do flock -n "$RUN_DIR/run.lock" true 2> /dev/null || break; sleep 0.1; done
+"$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. 2> "${TEST_TMPDIR}/twice.err" \
+  && { kill "$LOCKER"; fail "a running spec was started twice"; }
+kill "$LOCKER"; wait "$LOCKER" 2> /dev/null || true
+grep -q "this spec is running in another process" "${TEST_TMPDIR}/twice.err" \
+  || { cat "${TEST_TMPDIR}/twice.err"; fail "second start message"; }
+mv "${TEST_TMPDIR}/metrics.pb.saved" "$RUN_DIR/metrics.pb"
+
 # A directory holding another spec is never overwritten.
 cp "$RUN_DIR/spec.pbtxt" "${TEST_TMPDIR}/spec.saved"
 echo 'seed: 99' >> "$RUN_DIR/spec.pbtxt"

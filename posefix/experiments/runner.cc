@@ -435,6 +435,15 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
 
   if (absl::Status s = CreateDirectories(options.out_dir); !s.ok()) return s;
   if (absl::Status s = CreateDirectories(plan.run_dir); !s.ok()) return s;
+  // One process per run directory: a second start of the same spec stops
+  // here instead of training into the same folder.
+  absl::StatusOr<FileLock> run_lock =
+      FileLock::Acquire(JoinPath(plan.run_dir, "run.lock"), /*wait=*/false);
+  if (!run_lock.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(plan.run_dir, ": this spec is running in another process (",
+                     run_lock.status().message(), "); not running it twice"));
+  }
   if (!Exists(spec_file)) {
     if (absl::Status s = WriteTextProto(spec_file, plan.spec); !s.ok()) return s;
   }
@@ -606,6 +615,10 @@ absl::StatusOr<RunMetrics> RunExperiment(const std::string& spec_path,
 }
 
 absl::Status WriteRunIndex(const std::string& out_dir) {
+  // Scan and write under one lock, so that a writer that scanned before
+  // another run finished cannot overwrite the newer index.
+  absl::StatusOr<FileLock> lock = FileLock::Acquire(JoinPath(out_dir, "index.lock"), /*wait=*/true);
+  if (!lock.ok()) return lock.status();
   DIR* dir = opendir(out_dir.c_str());
   if (dir == nullptr) return absl::NotFoundError(absl::StrCat(out_dir, ": cannot open"));
   std::vector<std::string> runs;

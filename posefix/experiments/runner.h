@@ -11,7 +11,8 @@
 //     metrics.pbtxt         RunMetrics, text
 //     metrics.pb            RunMetrics, binary (written last: the run is done)
 //     run.log               one line per stage
-// and OUT_DIR/index.tsv listing every run of OUT_DIR.
+//     run.lock              held while a process runs the spec
+// and OUT_DIR/index.tsv listing every run of OUT_DIR (index.lock guards it).
 //
 // A run directory belongs to one merged spec: running the same spec again
 // resumes it (the trainer continues from its last checkpoint, finished
