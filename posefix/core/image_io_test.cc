@@ -1,7 +1,11 @@
 #include "posefix/core/image_io.h"
 
+#include <cstdlib>
+#include <string>
+
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
+#include "posefix/core/file_util.h"
 
 namespace posefix {
 namespace {
@@ -22,6 +26,20 @@ TEST(ImageIoTest, IgnoresTheExifOrientation) {
 TEST(ImageIoTest, MissingOrNotAnImageIsEmpty) {
   EXPECT_TRUE(ReadImage("testdata/other/no_such_image.jpg").empty());
   EXPECT_TRUE(ReadImage("testdata/other/LICENSE").empty());
+  EXPECT_TRUE(ReadImage("testdata/other").empty());
+}
+
+TEST(ImageIoTest, ATruncatedJpegIsNotAnImage) {
+  const std::string whole = *ReadFileToString("testdata/coco/val2017/000000000785.jpg");
+  EXPECT_FALSE(IsTruncatedJpeg(whole));
+  EXPECT_FALSE(IsTruncatedJpeg(whole + std::string(16, '\0')));
+  EXPECT_FALSE(IsTruncatedJpeg("not a jpeg"));
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/truncated.jpg";
+  ASSERT_TRUE(WriteFileAtomically(path, whole.substr(0, whole.size() / 2)).ok());
+  EXPECT_TRUE(IsTruncatedJpeg(*ReadFileToString(path)));
+  // OpenCV decodes what is there, with only libjpeg's warning.
+  EXPECT_FALSE(cv::imread(path, cv::IMREAD_COLOR).empty());
+  EXPECT_TRUE(ReadImage(path).empty());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "opencv2/core.hpp"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/image_io.h"
 #include "posefix/core/random.h"
@@ -92,9 +93,14 @@ Loader::Slot Loader::Produce(int person, int position, int epoch) const {
   }
   const uint64_t seed =
       MixSeed({seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(position)});
-  slot.sample =
-      MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(annotation.image_id),
-                         *schema_, options_, overlap_iou_, synthesizer_, seed);
+  try {
+    slot.sample =
+        MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(annotation.image_id),
+                           *schema_, options_, overlap_iou_, synthesizer_, seed);
+  } catch (const cv::Exception& error) {  // e.g. a failed allocation
+    slot.sample = absl::ResourceExhaustedError(
+        absl::StrCat(path, ": annotation ", annotation.id, ": OpenCV failed: ", error.what()));
+  }
   return slot;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "opencv2/core.hpp"
@@ -30,6 +31,15 @@ absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view s
   auto field = [](const char* name) { return absl::StrCat("data.", name); };
   if (options.input_width() <= 0 || options.input_height() <= 0) {
     return FieldError(source, field("input_width"), "crop size must be positive");
+  }
+  // A crop side beyond this is a typo, not a pose crop (and an allocation
+  // OpenCV may fail).
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"input_width", options.input_width()},
+        std::pair<const char*, int>{"input_height", options.input_height()}}) {
+    if (value > 4096) {
+      return FieldError(source, field(name), absl::StrCat("must be at most 4096, got ", value));
+    }
   }
   if (!(options.box_scale() > 0) || !std::isfinite(options.box_scale())) {
     return FieldError(source, field("box_scale"), "must be positive");

@@ -82,6 +82,11 @@ TEST(DataOptionsTest, InvalidOptionsNameTheField) {
   options.set_num_threads(-1);
   EXPECT_NE(ValidateDataOptions(options, "s").message().find("data.num_threads"),
             std::string::npos);
+  options = ResolveDataOptions(DataOptions());
+  options.set_input_height(32000);
+  EXPECT_NE(
+      ValidateDataOptions(options, "s").message().find("data.input_height: must be at most 4096"),
+      std::string::npos);
 }
 
 TEST(AugmentationTest, FollowsTheReleasesDistributions) {

@@ -22,6 +22,10 @@ absl::Status CheckSize(absl::string_view source, absl::string_view field, int va
         source, field,
         absl::StrCat("must be a positive multiple of 32 (0 for the default), got ", value));
   }
+  // A crop side beyond this is a typo, not a pose crop (the release: 384).
+  if (value > 4096) {
+    return FieldError(source, field, absl::StrCat("must be at most 4096, got ", value));
+  }
   return absl::OkStatus();
 }
 

@@ -159,6 +159,7 @@ TEST(ModelOptionsTest, ErrorsNameTheField) {
   ExpectFieldError("input_height: 256 input_width: 190", "input_width");
   ExpectFieldError("input_height: 256", "input_width");
   ExpectFieldError("input_height: -32 input_width: 32", "input_height");
+  ExpectFieldError("input_height: 32000 input_width: 192", "input_height");
   ExpectFieldError("num_keypoints: -1", "num_keypoints");
   ExpectFieldError("head_channels: -8", "head_channels");
   ExpectFieldError("loss_normalization: 9", "loss_normalization");

@@ -177,10 +177,11 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
           report.skipped_missing_image += static_cast<int64_t>(item.results.size());
           continue;
         }
-        return FieldError(input_path, absl::StrCat("[", item.results.front(), "].image_id"),
-                          absl::StrCat("image ", item.image_id, ": cannot read ", item.path,
-                                       " (missing or not an image; --skip_missing_images "
-                                       "skips its results)"));
+        return FieldError(
+            input_path, absl::StrCat("[", item.results.front(), "].image_id"),
+            absl::StrCat("image ", item.image_id, ": cannot read ", item.path,
+                         " (missing, not an image or a truncated JPEG; --skip_missing_images "
+                         "skips its results)"));
       }
       ++report.images;
       for (int index : item.results) {
