@@ -59,6 +59,18 @@ absl::Status Run() {
         {"--gt", &FLAGS_gt}}) {
     if (value->empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
   }
+  if (!(FLAGS_oks_nms >= 0 && FLAGS_oks_nms <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--oks_nms: must be in [0, 1] (0 turns it off), got ", FLAGS_oks_nms));
+  }
+  if (FLAGS_threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads: must be >= 0 (0: LibTorch's default), got ", FLAGS_threads));
+  }
+  if (FLAGS_batch_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batch_size: must be positive, got ", FLAGS_batch_size));
+  }
   RefineFileOptions options;
   options.checkpoint = FLAGS_checkpoint;
   options.images_dir = FLAGS_images;

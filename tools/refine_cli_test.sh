@@ -76,4 +76,9 @@ fail "--gt is required" --input="$input"
 fail "--policy: unknown refinement policy \"some\"" --gt="$gt" --input="$input" --policy=some
 fail "selective refinement needs a model trained with a status head" --gt="$gt" --input="$input" \
   --policy=selective
+# Out-of-range numbers; a folder where a file belongs.
+fail "--oks_nms: must be in [0, 1]" --gt="$gt" --input="$input" --oks_nms=-1
+fail "--threads: must be >= 0" --gt="$gt" --input="$input" --threads=-4
+fail "--batch_size: must be positive" --gt="$gt" --input="$input" --batch_size=0
+fail "$tmp: is a folder, not a file" --gt="$gt" --input="$tmp"
 echo PASS

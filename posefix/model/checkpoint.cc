@@ -65,7 +65,7 @@ absl::Status OpenArchive(const std::string& path, torch::Device device,
     archive.load_from(contents->data(), contents->size(), device);
   } catch (const std::exception& error) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a readable checkpoint: ", error.what()));
+        absl::StrCat(path, ": not a readable checkpoint: ", ErrorMessage(error)));
   }
   return absl::OkStatus();
 }
@@ -130,7 +130,7 @@ absl::Status SaveCheckpoint(const std::string& path, const ModelOptions& options
       return size;
     });
   } catch (const std::exception& error) {
-    return absl::InternalError(absl::StrCat(path, ": cannot serialize: ", error.what()));
+    return absl::InternalError(absl::StrCat(path, ": cannot serialize: ", ErrorMessage(error)));
   }
   return WriteFileAtomically(path, bytes);
 }
@@ -162,7 +162,7 @@ absl::StatusOr<CheckpointInfo> LoadCheckpoint(const std::string& path, PoseFixNe
     archive.read(kModelKey, model_archive);
     net.load(model_archive);
   } catch (const std::exception& error) {
-    return FieldError(path, kModelKey, absl::StrCat("cannot load: ", error.what()));
+    return FieldError(path, kModelKey, absl::StrCat("cannot load: ", ErrorMessage(error)));
   }
   if (optimizer != nullptr) {
     try {
@@ -170,7 +170,7 @@ absl::StatusOr<CheckpointInfo> LoadCheckpoint(const std::string& path, PoseFixNe
       archive.read(kOptimizerKey, optimizer_archive);
       optimizer->load(optimizer_archive);
     } catch (const std::exception& error) {
-      return FieldError(path, kOptimizerKey, absl::StrCat("cannot load: ", error.what()));
+      return FieldError(path, kOptimizerKey, absl::StrCat("cannot load: ", ErrorMessage(error)));
     }
   }
   return info;

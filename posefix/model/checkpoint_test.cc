@@ -17,6 +17,7 @@ namespace posefix {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -166,6 +167,9 @@ TEST_F(CheckpointTest, RefusesUnknownVersionsAndOtherFiles) {
   ASSERT_TRUE(WriteFileAtomically(garbage, "not a zip file").ok());
   EXPECT_THAT(std::string(ReadCheckpointInfo(garbage).status().message()),
               HasSubstr(garbage + ": not a readable checkpoint"));
+  // One line for the user, not LibTorch's C++ stack trace.
+  EXPECT_THAT(std::string(ReadCheckpointInfo(garbage).status().message()),
+              Not(HasSubstr("Exception raised from")));
   EXPECT_EQ(ReadCheckpointInfo(TempPath("missing.ckpt")).status().code(),
             absl::StatusCode::kNotFound);
   {

@@ -379,6 +379,13 @@ torch::Tensor ConvTranspose4x4Stride2(const torch::Tensor& x, const torch::Tenso
                        /*stride=*/1, /*padding=*/2);
 }
 
+std::string ErrorMessage(const std::exception& error) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error)) {
+    return torch_error->what_without_backtrace();
+  }
+  return error.what();
+}
+
 torch::Device PreferredDevice() {
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 }

@@ -15,6 +15,7 @@
 #include <torch/nn/modules/conv.h>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -166,6 +167,10 @@ torch::Tensor ConvTranspose4x4Stride2(const torch::Tensor& x, const torch::Tenso
 
 // CUDA when torch sees a GPU, else the CPU.
 torch::Device PreferredDevice();
+
+// The message of an exception for a user: LibTorch's errors (c10::Error)
+// without the C++ stack trace they carry.
+std::string ErrorMessage(const std::exception& error);
 
 // Parses "auto" (PreferredDevice), "cpu", "cuda" or "cuda:N"; an error names
 // `field` when the string is malformed or CUDA is asked for but unavailable.

@@ -70,7 +70,7 @@ class TorchRefiner : public Refiner {
         for (Pose& pose : batch_refined) refined.push_back(std::move(pose));
       }
     } catch (const std::exception& error) {
-      return absl::InternalError(absl::StrCat("RefineCrops: ", error.what()));
+      return absl::InternalError(absl::StrCat("RefineCrops: ", ErrorMessage(error)));
     }
     return refined;
   }
@@ -231,6 +231,11 @@ absl::Status CheckOptions(const RefinerOptions& options, const ResolvedModelOpti
   }
   if (options.batch_size <= 0) {
     return FieldError("RefinerOptions", "batch_size", "must be positive");
+  }
+  if (options.num_threads < 0) {
+    return FieldError(
+        "RefinerOptions", "num_threads",
+        absl::StrCat("must be >= 0 (0: LibTorch's default), got ", options.num_threads));
   }
   if (options.num_threads > 0) at::set_num_threads(options.num_threads);
   return absl::OkStatus();

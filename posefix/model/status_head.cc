@@ -119,7 +119,7 @@ absl::StatusOr<std::vector<StatusRecord>> CollectStatusRecords(
       RecordBatch(net, codec, *packed, sigmas, device, records);
     }
   } catch (const std::exception& error) {
-    return absl::InternalError(absl::StrCat("CollectStatusRecords: ", error.what()));
+    return absl::InternalError(absl::StrCat("CollectStatusRecords: ", ErrorMessage(error)));
   }
   return records;
 }

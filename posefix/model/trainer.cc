@@ -450,6 +450,17 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
     const std::string path = (fs::path(dir) / state.checkpoint()).string();
     absl::StatusOr<CheckpointInfo> info = LoadCheckpoint(path, *nets.net, &adam);
     if (!info.ok()) return info.status();
+    // The network would load at any size; the run would silently change.
+    absl::StatusOr<ResolvedModelOptions> stored = ResolveModelOptions(info->options, path);
+    if (!stored.ok()) return stored.status();
+    if (stored->input_height != resolved->input_height ||
+        stored->input_width != resolved->input_width) {
+      return FieldError(
+          path, "options.input_height",
+          absl::StrCat("the run in this directory trains at ", stored->input_height, "x",
+                       stored->input_width, ", the configuration asks for ", resolved->input_height,
+                       "x", resolved->input_width, "; use another checkpoint_dir"));
+    }
     if (nets.estimator) {
       const std::string estimator_path =
           (fs::path(dir) / EstimatorName(state.checkpoint())).string();
@@ -796,7 +807,7 @@ absl::StatusOr<TrainingResult> Train(const TrainerConfig& config, std::ostream* 
   try {
     return TrainImpl(config, progress);
   } catch (const std::exception& error) {
-    return absl::InternalError(absl::StrCat("Train: ", error.what()));
+    return absl::InternalError(absl::StrCat("Train: ", ErrorMessage(error)));
   }
 }
 

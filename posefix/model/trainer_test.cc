@@ -193,6 +193,23 @@ TEST(TrainerTest, ResumeWithAnotherSeedFails) {
       << result.status();
 }
 
+TEST(TrainerTest, ResumeAtAnotherInputSizeFails) {
+  TrainerConfig config = TinyConfig(TempDir("input_size"));
+  config.training.set_epochs(1);
+  config.training.set_max_steps_per_epoch(1);
+  ASSERT_TRUE(Train(config, nullptr).ok());
+  config.training.set_epochs(2);
+  config.model.set_input_height(128);
+  config.model.set_input_width(96);
+  absl::StatusOr<TrainingResult> result = Train(config, nullptr);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find(
+                "options.input_height: the run in this directory trains at 96x64, the "
+                "configuration asks for 128x96"),
+            std::string::npos)
+      << result.status();
+}
+
 TEST(TrainerTest, EstimatorModeTrainsWithoutPoseInput) {
   TrainerConfig config = TinyConfig(TempDir("estimator"));
   config.training.set_mode(ESTIMATOR);

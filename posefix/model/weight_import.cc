@@ -53,13 +53,13 @@ absl::StatusOr<TensorMap> ReadWeights(const std::string& path) {
   try {
     return ReadTorchScript(path);
   } catch (const std::exception& error) {
-    script_error = error.what();
+    script_error = ErrorMessage(error);
   }
   try {
     return ReadStateDict(path, *bytes);
   } catch (const std::exception& error) {
     const std::string first_line = script_error.substr(0, script_error.find('\n'));
-    const std::string what = error.what();
+    const std::string what = ErrorMessage(error);
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": neither a TorchScript file (", first_line, ") nor a torch.save state dict (",
         what.substr(0, what.find('\n')),
