@@ -541,6 +541,12 @@ std::string CocoDatasetToJson(const CocoDataset& dataset) {
     writer.EndObject();
   }
   writer.EndArray();
+  // A file without categories means COCO's person (see ParseCocoDataset);
+  // an empty array would mean no category at all.
+  if (dataset.categories.empty()) {
+    writer.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  }
   writer.Key("categories");
   writer.StartArray();
   for (const Category& category : dataset.categories) {

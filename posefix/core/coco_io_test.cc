@@ -201,6 +201,17 @@ TEST(CocoIoTest, NegativeSizesAreRejected) {
               "annotations[0].num_keypoints: must be in [0, 2]");
 }
 
+TEST(CocoIoTest, AFileWithoutCategoriesRoundTrips) {
+  // Found by coco_json_fuzzer: the person category a bare file implies was
+  // written as an empty category list, which reads back as no category.
+  absl::StatusOr<CocoDataset> bare = ParseCocoDataset("bare.json", R"({"images": [{"id": 1}],
+                      "annotations": [{"id": 5, "image_id": 1, "category_id": 1}]})");
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  absl::StatusOr<CocoDataset> again = ParseCocoDataset("written.json", CocoDatasetToJson(*bare));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->annotations.size(), 1u);
+}
+
 TEST(CocoIoTest, InconsistentReferencesAreRejected) {
   ExpectError(ParseError(R"({"images": [{"id": 1}, {"id": 1}], "annotations": []})"),
               "images[1].id: duplicate image id 1");
