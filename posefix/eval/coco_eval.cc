@@ -6,12 +6,12 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
-#include "rapidjson/document.h"
 #include "posefix/core/file_util.h"
+#include "rapidjson/document.h"
 
 namespace posefix {
 namespace {
@@ -80,8 +80,7 @@ absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult>
   std::vector<double> areas;
   areas.reserve(results.size());
   const std::string* first_box = results.empty() ? nullptr : FindExtra(results[0].extra, "bbox");
-  const bool use_boxes = first_box != nullptr &&
-                         absl::StripAsciiWhitespace(*first_box) != "[]";
+  const bool use_boxes = first_box != nullptr && absl::StripAsciiWhitespace(*first_box) != "[]";
   for (size_t r = 0; r < results.size(); ++r) {
     if (!use_boxes) {
       areas.push_back(KeypointExtentArea(results[r].keypoints));
@@ -144,11 +143,10 @@ std::string FormatCocoSummary(const CocoSummaryStats& stats) {
     const char* area;
   };
   static constexpr Line kLines[CocoSummaryStats::kCount] = {
-      {true, "0.50:0.95", "all"},     {true, "0.50", "all"},
-      {true, "0.75", "all"},          {true, "0.50:0.95", "medium"},
-      {true, "0.50:0.95", "large"},   {false, "0.50:0.95", "all"},
-      {false, "0.50", "all"},         {false, "0.75", "all"},
-      {false, "0.50:0.95", "medium"}, {false, "0.50:0.95", "large"}};
+      {true, "0.50:0.95", "all"},    {true, "0.50", "all"},        {true, "0.75", "all"},
+      {true, "0.50:0.95", "medium"}, {true, "0.50:0.95", "large"}, {false, "0.50:0.95", "all"},
+      {false, "0.50", "all"},        {false, "0.75", "all"},       {false, "0.50:0.95", "medium"},
+      {false, "0.50:0.95", "large"}};
   std::string text;
   for (int i = 0; i < CocoSummaryStats::kCount; ++i) {
     const Line& line = kLines[i];
@@ -160,14 +158,16 @@ std::string FormatCocoSummary(const CocoSummaryStats& stats) {
   return text;
 }
 
-absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
-    const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
-    const CocoEvalParams& params, absl::Span<const double> result_areas, int num_threads) {
+absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground_truth,
+                                                       absl::Span<const KeypointResult> results,
+                                                       const CocoEvalParams& params,
+                                                       absl::Span<const double> result_areas,
+                                                       int num_threads) {
   if (absl::Status status = ValidateCocoEvalParams(params); !status.ok()) return status;
   if (!result_areas.empty() && result_areas.size() != results.size()) {
-    return FieldError("results", "areas",
-                      absl::StrCat("has ", result_areas.size(), " values for ", results.size(),
-                                   " results"));
+    return FieldError(
+        "results", "areas",
+        absl::StrCat("has ", result_areas.size(), " values for ", results.size(), " results"));
   }
   const size_t num_keypoints = params.variances.size();
 
@@ -203,8 +203,8 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
     if (image == image_index.end() || category == category_index.end()) continue;
     if (annotation.keypoints.size() != num_keypoints) {
       return FieldError("ground truth", absl::StrCat("annotations[", a, "].keypoints"),
-                        absl::StrCat("has ", annotation.keypoints.size(),
-                                     " keypoints, the schema ", num_keypoints));
+                        absl::StrCat("has ", annotation.keypoints.size(), " keypoints, the schema ",
+                                     num_keypoints));
     }
     cells[category->second * num_images + image->second].gts.push_back(&annotation);
   }
@@ -216,9 +216,9 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
                         absl::StrCat("image ", result.image_id, " is not in the ground truth"));
     }
     if (result.keypoints.size() != num_keypoints) {
-      return FieldError("results", absl::StrCat("[", r, "].keypoints"),
-                        absl::StrCat("has ", result.keypoints.size(),
-                                     " keypoints, the schema ", num_keypoints));
+      return FieldError(
+          "results", absl::StrCat("[", r, "].keypoints"),
+          absl::StrCat("has ", result.keypoints.size(), " keypoints, the schema ", num_keypoints));
     }
     auto category = category_index.find(result.category_id);
     if (category == category_index.end()) continue;
@@ -227,9 +227,8 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
 
   ParallelFor(num_threads, cells.size(), [&](size_t c) {
     EvalCell& cell = cells[c];
-    std::stable_sort(cell.dts.begin(), cell.dts.end(), [&results](int a, int b) {
-      return results[a].score > results[b].score;
-    });
+    std::stable_sort(cell.dts.begin(), cell.dts.end(),
+                     [&results](int a, int b) { return results[a].score > results[b].score; });
     if (cell.dts.size() > static_cast<size_t>(params.max_dets)) cell.dts.resize(params.max_dets);
     cell.dt_areas.reserve(cell.dts.size());
     cell.dt_scores.reserve(cell.dts.size());
@@ -327,15 +326,15 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
   result.num_recalls = num_recalls;
   result.num_categories = num_categories;
   result.num_areas = num_areas;
-  result.precision.assign(static_cast<size_t>(num_thresholds) * num_recalls * num_categories *
-                              num_areas, -1.0);
+  result.precision.assign(
+      static_cast<size_t>(num_thresholds) * num_recalls * num_categories * num_areas, -1.0);
   result.recall.assign(static_cast<size_t>(num_thresholds) * num_categories * num_areas, -1.0);
   if (num_categories == 0) return result;
   const size_t num_images = cells.size() / num_categories;
   constexpr double kEpsilon = 2.220446049250313e-16;
 
   for (int k = 0; k < num_categories; ++k) {
-    const EvalCell* category_cells = &cells[k * num_images];
+    const EvalCell* category_cells = cells.data() + k * num_images;
     // Every kept detection of the category, in image order, then sorted by
     // score (stable) as np.argsort(-scores, kind='mergesort').
     std::vector<size_t> offsets(num_images + 1, 0);
@@ -353,6 +352,8 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
     std::stable_sort(sorted.begin(), sorted.end(),
                      [&scores](uint32_t a, uint32_t b) { return scores[a] > scores[b]; });
 
+    // Rows are addressed through data(): with no detections the vectors are
+    // empty, and indexing one (even to take an address) is undefined.
     std::vector<char> matched(static_cast<size_t>(num_thresholds) * num_dts);
     std::vector<char> ignored(static_cast<size_t>(num_thresholds) * num_dts);
     std::vector<double> recall_curve(num_dts), precision_curve(num_dts);
@@ -364,8 +365,8 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
         CellMatches cell_matches = MatchCell(cell, params.area_ranges[a], params.oks_thresholds);
         counted[i] = cell_matches.num_counted_gts;
         for (int t = 0; t < num_thresholds; ++t) {
-          char* matched_row = &matched[t * num_dts + offsets[i]];
-          char* ignored_row = &ignored[t * num_dts + offsets[i]];
+          char* matched_row = matched.data() + t * num_dts + offsets[i];
+          char* ignored_row = ignored.data() + t * num_dts + offsets[i];
           for (size_t d = 0; d < cell.dts.size(); ++d) {
             const int m = cell_matches.dt_match[t][d];
             matched_row[d] = m >= 0 && cell.gts[m]->id != 0;
@@ -376,8 +377,8 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
       const int64_t num_counted = std::accumulate(counted.begin(), counted.end(), int64_t{0});
       if (num_counted == 0) continue;
       for (int t = 0; t < num_thresholds; ++t) {
-        const char* matched_row = &matched[t * num_dts];
-        const char* ignored_row = &ignored[t * num_dts];
+        const char* matched_row = matched.data() + t * num_dts;
+        const char* ignored_row = ignored.data() + t * num_dts;
         int64_t tp = 0, fp = 0;
         for (size_t n = 0; n < num_dts; ++n) {
           const uint32_t d = sorted[n];
@@ -442,14 +443,15 @@ double SummarizePrecision(const CocoEvalResult& result, const CocoEvalParams& pa
   std::vector<double> values;
   for (int t : ThresholdIndices(params, threshold)) {
     for (int r = 0; r < result.num_recalls; ++r) {
-      for (int k = 0; k < result.num_categories; ++k) values.push_back(result.Precision(t, r, k, area));
+      for (int k = 0; k < result.num_categories; ++k)
+        values.push_back(result.Precision(t, r, k, area));
     }
   }
   return MeanOfValid(values);
 }
 
-double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& params,
-                       double threshold, int area) {
+double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& params, double threshold,
+                       int area) {
   if (area < 0 || area >= result.num_areas) return -1;
   std::vector<double> values;
   for (int t : ThresholdIndices(params, threshold)) {
@@ -458,8 +460,7 @@ double SummarizeRecall(const CocoEvalResult& result, const CocoEvalParams& param
   return MeanOfValid(values);
 }
 
-CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result,
-                                     const CocoEvalParams& params) {
+CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result, const CocoEvalParams& params) {
   auto area_index = [&params](absl::string_view label) {
     for (size_t a = 0; a < params.area_ranges.size(); ++a) {
       if (params.area_ranges[a].label == label) return static_cast<int>(a);
@@ -489,10 +490,10 @@ CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result,
 }
 
 absl::StatusOr<CocoSummaryStats> EvaluateKeypoints(const CocoDataset& ground_truth,
-                                                    absl::Span<const KeypointResult> results,
-                                                    const CocoEvalParams& params,
-                                                    absl::Span<const double> result_areas,
-                                                    int num_threads) {
+                                                   absl::Span<const KeypointResult> results,
+                                                   const CocoEvalParams& params,
+                                                   absl::Span<const double> result_areas,
+                                                   int num_threads) {
   absl::StatusOr<std::vector<EvalCell>> cells =
       PrepareEvalCells(ground_truth, results, params, result_areas, num_threads);
   if (!cells.ok()) return cells.status();
