@@ -2,16 +2,20 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "posefix/core/file_util.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
+#include "rapidjson/memorystream.h"
+#include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -19,11 +23,6 @@ namespace posefix {
 namespace {
 
 using rapidjson::Value;
-
-// Full precision makes every double the correctly rounded value of its
-// decimal text, as Python's json module reads it: evaluation results must
-// agree with pycocotools to the last bit.
-constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag;
 
 constexpr int kDefaultKeypoints = 17;
 
@@ -190,6 +189,57 @@ std::optional<size_t> TooDeep(absl::string_view text) {
   return std::nullopt;
 }
 
+// Builds a Document from RapidJSON's reader with numbers converted here:
+// every double is the correctly rounded value of its decimal text (glibc's
+// strtod), as Python's json module reads it, so that evaluation results
+// agree with pycocotools to the last bit. (RapidJSON 1.1.0's own
+// full-precision conversion crashes or misrounds on long mantissas and
+// extreme exponents: Tencent/rapidjson#1251, #2326; found by our fuzzer.)
+class NumberConvertingHandler {
+ public:
+  explicit NumberConvertingHandler(rapidjson::Document& document) : document_(document) {}
+
+  // `text` is NUL-terminated (RapidJSON copies a number into its stack).
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+    const absl::string_view number(text, length);
+    if (number.find_first_of(".eE") == absl::string_view::npos) {
+      int64_t integer = 0;
+      if (absl::SimpleAtoi(number, &integer)) return document_.Int64(integer);
+      uint64_t unsigned_integer = 0;
+      if (absl::SimpleAtoi(number, &unsigned_integer)) return document_.Uint64(unsigned_integer);
+    }
+    const double value = std::strtod(text, nullptr);
+    if (std::isinf(value)) {
+      too_big_ = true;
+      return false;
+    }
+    return document_.Double(value);
+  }
+  bool Null() { return document_.Null(); }
+  bool Bool(bool b) { return document_.Bool(b); }
+  bool Int(int i) { return document_.Int(i); }
+  bool Uint(unsigned u) { return document_.Uint(u); }
+  bool Int64(int64_t i) { return document_.Int64(i); }
+  bool Uint64(uint64_t u) { return document_.Uint64(u); }
+  bool Double(double d) { return document_.Double(d); }
+  bool String(const char* s, rapidjson::SizeType length, bool copy) {
+    return document_.String(s, length, copy);
+  }
+  bool StartObject() { return document_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType length, bool copy) {
+    return document_.Key(s, length, copy);
+  }
+  bool EndObject(rapidjson::SizeType members) { return document_.EndObject(members); }
+  bool StartArray() { return document_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return document_.EndArray(elements); }
+
+  bool too_big() const { return too_big_; }
+
+ private:
+  rapidjson::Document& document_;
+  bool too_big_ = false;
+};
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view source, std::string* text) {
   if (std::optional<size_t> offset = TooDeep(*text)) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": ", Position(*text, *offset),
@@ -197,11 +247,22 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view source, std::str
                                                    kMaxJsonDepth, " levels"));
   }
   rapidjson::Document document;
-  document.Parse<kParseFlags>(text->data(), text->size());
-  if (document.HasParseError()) {
+  rapidjson::ParseResult result;
+  bool too_big = false;
+  auto generate = [&](rapidjson::Document& handler) {
+    NumberConvertingHandler converting(handler);
+    rapidjson::MemoryStream stream(text->data(), text->size());
+    rapidjson::Reader reader;
+    result = reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(stream, converting);
+    too_big = converting.too_big();
+    return !result.IsError();
+  };
+  document.Populate(generate);
+  if (result.IsError()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": ", Position(*text, document.GetErrorOffset()),
-                     ": invalid JSON: ", rapidjson::GetParseError_En(document.GetParseError())));
+        absl::StrCat(source, ": ", Position(*text, result.Offset()), ": invalid JSON: ",
+                     too_big ? "Number too big to be stored in double."
+                             : rapidjson::GetParseError_En(result.Code())));
   }
   return document;
 }

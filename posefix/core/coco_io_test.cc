@@ -288,5 +288,29 @@ TEST(CocoIoTest, MissingFileNamesThePath) {
   EXPECT_NE(dataset.status().message().find("testdata/nope.json"), std::string::npos);
 }
 
+TEST(CocoIoTest, NumbersAreCorrectlyRoundedWhateverTheirLength) {
+  // RapidJSON 1.1.0's full-precision conversion crashed on the first
+  // (found by coco_json_fuzzer; Tencent/rapidjson#1251) and misrounded the
+  // second (#2326); each must be the value Python's float() gives.
+  absl::StatusOr<std::vector<KeypointResult>> results =
+      ParseCocoResults("dt.json",
+                       R"([{"image_id": 1, "category_id": 1, "score": 0.184467440737095516159,
+           "keypoints": [128.74836467836484838364836483643636483648e-336, 2.220446049250313e-16,
+                         3, 5E-830040, 1e-400, 0]}])",
+                       TwoKeypoints());
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ((*results)[0].score, 0.18446744073709551);
+  EXPECT_EQ((*results)[0].keypoints[0].x, 0.0);
+  EXPECT_EQ((*results)[0].keypoints[0].y, 2.220446049250313e-16);
+  EXPECT_EQ((*results)[0].keypoints[1].x, 0.0);
+  ExpectError(ParseCocoResults("dt.json", R"([{"image_id": 1, "keypoints": [1e400]}])").status(),
+              "dt.json: line 1, column");
+  // Integers stay integers, beyond int64 too.
+  absl::StatusOr<CocoDataset> big =
+      ParseCocoDataset("gt.json", R"({"images": [{"id": 9007199254740993}], "annotations": []})");
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->images[0].id, 9007199254740993);
+}
+
 }  // namespace
 }  // namespace posefix
