@@ -78,6 +78,19 @@ grep -q "removed 1 stale temporary files" "${TEST_TMPDIR}/truncated_run.err" || 
 [ -s "$RUN_DIR/metrics.pb" ] || fail "no metrics after the rerun"
 [ ! -e "$RUN_DIR/checkpoints/epoch_0000.pt.tmp.4194305" ] || fail "stale temporary still there"
 
+# index.tsv is scanned and written under index.lock: while another process
+# holds it, a finishing run waits, so its index cannot be overwritten by a
+# stale one.
+: > "$RUN_DIR/metrics.pb"
+( flock -x 9; sleep 3; touch "${TEST_TMPDIR}/index_released" ) 9> "$OUT/index.lock" &
+LOCKER=$!
+for _ in $(seq 50); do flock -n "$OUT/index.lock" true 2> /dev/null || break; sleep 0.1; done
+"$RUN" --spec="$SPEC" --out_dir="$OUT" --data_root=. --source_revision=test \
+  > /dev/null 2> "${TEST_TMPDIR}/index.err" || { cat "${TEST_TMPDIR}/index.err"; fail "rerun for the index"; }
+wait "$LOCKER"
+[ "$OUT/index.tsv" -nt "${TEST_TMPDIR}/index_released" ] || fail "index.tsv written while another process held its lock"
+grep -q "$(basename "$RUN_DIR").*finished" "$OUT/index.tsv" || fail "index does not list the finished run"
+
 # The same spec started while it runs elsewhere (unfinished: no metrics.pb)
 # stops at once.
 mv "$RUN_DIR/metrics.pb" "${TEST_TMPDIR}/metrics.pb.saved"
