@@ -33,6 +33,14 @@ for name, folder in (("person_keypoints_train2017_local.json", "train2017"),
         merged["images"].append(image)
         keep.add(image["id"])
     merged["annotations"] += [a for a in d["annotations"] if a["image_id"] in keep]
+# The two files reuse annotation ids (900000001, ...): repeats get fresh ones,
+# as the runner's merge does (a ground truth must not repeat an id).
+next_id = 1 + max(a["id"] for a in merged["annotations"])
+seen = set()
+for a in merged["annotations"]:
+    if a["id"] in seen:
+        a["id"], next_id = next_id, next_id + 1
+    seen.add(a["id"])
 tmp = out + ".tmp"
 json.dump(merged, open(tmp, "w"))
 os.replace(tmp, out)

@@ -188,6 +188,37 @@ printf 'base: "%s"\ncheckpoint_from_spec: "nowhere.pbtxt"\nclear_fields: "init_w
 grep -q "orphan.pbtxt: checkpoint_from_spec: $SUITE/nowhere.pbtxt: no such spec" "$SUITE/orphan.err" \
   || { cat "$SUITE/orphan.err"; fail "missing dependency message"; }
 
+# Sources whose annotation ids collide (the local COCO subsets reuse ids)
+# merge into a ground truth with unique ids.
+python3 - "$EVAL_GT" "$MORE/colliding.json" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+for number, annotation in enumerate(data["annotations"]):
+    annotation["id"] = 900000001 + number
+json.dump(data, open(sys.argv[2], "w"))
+PY
+python3 - testdata/coco/annotations/person_keypoints_val2017_fixture_train.json "$MORE/train_colliding.json" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+for number, annotation in enumerate(data["annotations"]):
+    annotation["id"] = 900000001 + number
+json.dump(data, open(sys.argv[2], "w"))
+PY
+cat > "$MORE/colliding.pbtxt" <<SPEC
+base: "$BASE"
+dataset {
+  train_annotations: "$MORE/train_colliding.json"
+  extra_train { annotations: "$MORE/colliding.json" images: "testdata/coco/val2017" }
+}
+SPEC
+"$RUN" --spec="$MORE/colliding.pbtxt" --out_dir="$MORE/out" --data_root=. 2> "$MORE/colliding.err" \
+  || { cat "$MORE/colliding.err"; fail "sources with colliding annotation ids"; }
+python3 - "$(ls -d "$MORE"/out/colliding-*)/train_annotations.json" <<'PY' || fail "merged annotation ids repeat"
+import json, sys
+ids = [a["id"] for a in json.load(open(sys.argv[1]))["annotations"]]
+assert len(ids) == len(set(ids)) and len(ids) > 0, ids
+PY
+
 # The report of the run.
 "$REPORT" --runs="$OUT" --out="${TEST_TMPDIR}/report" > "${TEST_TMPDIR}/report.md" \
   || fail "report failed"

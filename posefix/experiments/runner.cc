@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -196,6 +197,20 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
     }
     for (PersonAnnotation& annotation : part->annotations) {
       if (kept.contains(annotation.image_id)) merged.annotations.push_back(std::move(annotation));
+    }
+  }
+  // Annotation ids need only be unique within a file (the local COCO
+  // subsets reuse 900000001, ...); a merged ground truth must not repeat
+  // one, so repeats get fresh ids above every source's.
+  int64_t next_id = 0;
+  for (const PersonAnnotation& annotation : merged.annotations) {
+    next_id = std::max(next_id, annotation.id + 1);
+  }
+  absl::flat_hash_set<int64_t> annotation_ids;
+  for (PersonAnnotation& annotation : merged.annotations) {
+    if (!annotation_ids.insert(annotation.id).second) {
+      annotation.id = next_id++;
+      annotation_ids.insert(annotation.id);
     }
   }
   files.annotations = JoinPath(plan.run_dir, "train_annotations.json");
