@@ -12,7 +12,7 @@ APT_PACKAGES=(
   build-essential pkg-config
   libtorch-dev libopencv-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgflags-dev libgoogle-glog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  rapidjson-dev
+  rapidjson-dev libsimdjson-dev
   clang libclang-rt-14-dev
   python3 python3-venv python3-numpy python3-torch python3-torchvision python3-matplotlib
 )

@@ -1,28 +1,30 @@
 #include "posefix/core/coco_io.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "posefix/core/file_util.h"
-#include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "simdjson.h"
 
 namespace posefix {
 namespace {
 
-using rapidjson::Value;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
 
 constexpr int kDefaultKeypoints = 17;
 
@@ -35,65 +37,64 @@ class FieldReader {
     return FieldError(source_, field, message);
   }
 
-  absl::StatusOr<const Value*> Member(const Value& object, const std::string& path,
-                                      const char* name, bool required) const {
-    auto it = object.FindMember(name);
-    if (it == object.MemberEnd()) {
+  // The first member called `name` (as RapidJSON and pycocotools' dict
+  // lookups of a parsed file agree on for files without repeated keys).
+  absl::StatusOr<std::optional<element>> Member(element object, const std::string& path,
+                                                const char* name, bool required) const {
+    element value;
+    if (object.at_key(name).get(value) != simdjson::SUCCESS) {
       if (required) return Error(Join(path, name), "missing");
-      return nullptr;
+      return std::nullopt;
     }
-    return &it->value;
+    return value;
   }
 
-  absl::StatusOr<double> Number(const Value& value, const std::string& field) const {
-    if (!value.IsNumber())
+  absl::StatusOr<double> Number(element value, const std::string& field) const {
+    double number = 0;
+    if (value.get_double().get(number) != simdjson::SUCCESS)
       return Error(field, absl::StrCat("expected a number, got ", TypeName(value)));
-    const double number = value.GetDouble();
-    if (!std::isfinite(number)) return Error(field, "must be finite");
     return number;
   }
 
-  absl::StatusOr<int64_t> Integer(const Value& value, const std::string& field) const {
-    if (value.IsInt64()) return value.GetInt64();
-    if (value.IsDouble()) {
+  absl::StatusOr<int64_t> Integer(element value, const std::string& field) const {
+    if (value.type() == element_type::INT64) return value.get_int64().value_unsafe();
+    if (value.type() == element_type::DOUBLE) {
       // Python writes integral ids from numpy as 139.0; accept exact integers.
-      const double number = value.GetDouble();
-      if (std::isfinite(number) && std::floor(number) == number && std::fabs(number) < 9.0e15) {
+      const double number = value.get_double().value_unsafe();
+      if (std::floor(number) == number && std::fabs(number) < 9.0e15) {
         return static_cast<int64_t>(number);
       }
     }
     return Error(field, absl::StrCat("expected an integer, got ", Describe(value)));
   }
 
-  absl::StatusOr<std::string> String(const Value& value, const std::string& field) const {
-    if (!value.IsString())
+  absl::StatusOr<std::string> String(element value, const std::string& field) const {
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS)
       return Error(field, absl::StrCat("expected a string, got ", TypeName(value)));
-    return std::string(value.GetString(), value.GetStringLength());
+    return std::string(text);
   }
 
-  absl::StatusOr<Pose> Keypoints(const Value& value, const std::string& field,
+  absl::StatusOr<Pose> Keypoints(element value, const std::string& field,
                                  int num_keypoints) const {
-    if (!value.IsArray())
+    simdjson::dom::array numbers;
+    if (value.get_array().get(numbers) != simdjson::SUCCESS)
       return Error(field, absl::StrCat("expected an array, got ", TypeName(value)));
-    const int expected = 3 * num_keypoints;
-    if (static_cast<int>(value.Size()) != expected) {
+    const size_t expected = 3 * num_keypoints;
+    if (numbers.size() != expected) {
       return Error(field, absl::StrCat("expected ", expected, " numbers (", num_keypoints,
-                                       " keypoints x 3), got ", value.Size()));
+                                       " keypoints x 3), got ", numbers.size()));
     }
     Pose pose(num_keypoints);
-    for (int j = 0; j < num_keypoints; ++j) {
-      double* slots[3] = {&pose[j].x, &pose[j].y, &pose[j].v};
-      for (int c = 0; c < 3; ++c) {
-        const Value& number = value[3 * j + c];
-        if (!number.IsNumber()) {
-          return Error(absl::StrCat(field, "[", 3 * j + c, "]"),
-                       absl::StrCat("expected a number, got ", TypeName(number)));
-        }
-        *slots[c] = number.GetDouble();
-        if (!std::isfinite(*slots[c])) {
-          return Error(absl::StrCat(field, "[", 3 * j + c, "]"), "must be finite");
-        }
+    double* slot = &pose[0].x;
+    static_assert(sizeof(Keypoint) == 3 * sizeof(double), "Keypoint is x, y, v");
+    int i = 0;
+    for (element number : numbers) {
+      if (number.get_double().get(slot[i]) != simdjson::SUCCESS) {
+        return Error(absl::StrCat(field, "[", i, "]"),
+                     absl::StrCat("expected a number, got ", TypeName(number)));
       }
+      ++i;
     }
     return pose;
   }
@@ -102,27 +103,28 @@ class FieldReader {
     return path.empty() ? std::string(name) : absl::StrCat(path, ".", name);
   }
 
-  static const char* TypeName(const Value& value) {
-    switch (value.GetType()) {
-      case rapidjson::kNullType:
+  static const char* TypeName(element value) {
+    switch (value.type()) {
+      case element_type::NULL_VALUE:
         return "null";
-      case rapidjson::kFalseType:
-      case rapidjson::kTrueType:
+      case element_type::BOOL:
         return "a boolean";
-      case rapidjson::kObjectType:
+      case element_type::OBJECT:
         return "an object";
-      case rapidjson::kArrayType:
+      case element_type::ARRAY:
         return "an array";
-      case rapidjson::kStringType:
+      case element_type::STRING:
         return "a string";
-      case rapidjson::kNumberType:
+      case element_type::INT64:
+      case element_type::UINT64:
+      case element_type::DOUBLE:
         return "a number";
     }
     return "an unknown value";
   }
 
-  static std::string Describe(const Value& value) {
-    if (value.IsNumber()) return absl::StrCat(value.GetDouble());
+  static std::string Describe(element value) {
+    if (value.is_number()) return absl::StrCat(value.get_double().value_unsafe());
     return TypeName(value);
   }
 
@@ -130,21 +132,16 @@ class FieldReader {
   absl::string_view source_;
 };
 
-std::string ToJson(const Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-// Keeps every member whose name is not in `known`.
-void CollectExtra(const Value& object, std::initializer_list<absl::string_view> known,
+// Keeps every member whose name is not in `known`, as minified JSON.
+void CollectExtra(element object, std::initializer_list<absl::string_view> known,
                   ExtraFields* extra) {
-  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
-    const absl::string_view name(it->name.GetString(), it->name.GetStringLength());
+  simdjson::dom::object members;
+  if (object.get_object().get(members) != simdjson::SUCCESS) return;
+  for (auto [key, value] : members) {
+    const absl::string_view name(key.data(), key.size());
     bool is_known = false;
     for (absl::string_view k : known) is_known = is_known || k == name;
-    if (!is_known) extra->emplace_back(std::string(name), ToJson(it->value));
+    if (!is_known) extra->emplace_back(std::string(name), simdjson::minify(value));
   }
 }
 
@@ -161,8 +158,8 @@ std::string Position(absl::string_view text, size_t offset) {
   return absl::StrCat("line ", line, ", column ", offset - line_start + 1);
 }
 
-// COCO files nest about 5 levels deep; RapidJSON parses (and copies)
-// recursively, so a hostile file of deep nesting would overflow the stack.
+// COCO files nest about 5 levels deep; deeper files are refused before
+// anything recursive (minifying extra fields) could overflow the stack.
 constexpr int kMaxJsonDepth = 100;
 
 // The offset of the bracket that opens level kMaxJsonDepth + 1, if any
@@ -189,87 +186,63 @@ std::optional<size_t> TooDeep(absl::string_view text) {
   return std::nullopt;
 }
 
-// Builds a Document from RapidJSON's reader with numbers converted here:
-// every double is the correctly rounded value of its decimal text (glibc's
-// strtod), as Python's json module reads it, so that evaluation results
-// agree with pycocotools to the last bit. (RapidJSON 1.1.0's own
-// full-precision conversion crashes or misrounds on long mantissas and
-// extreme exponents: Tencent/rapidjson#1251, #2326; found by our fuzzer.)
-class NumberConvertingHandler {
+// Validates without building anything, to say where a file simdjson refused
+// is wrong (simdjson reports what, not where). Numbers are checked as
+// strtod reads them: RapidJSON 1.1.0's own conversion crashes on some
+// (Tencent/rapidjson#1251, found by our fuzzer).
+class LocatingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LocatingHandler> {
  public:
-  explicit NumberConvertingHandler(rapidjson::Document& document) : document_(document) {}
-
-  // `text` is NUL-terminated (RapidJSON copies a number into its stack).
-  bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
-    const absl::string_view number(text, length);
-    if (number.find_first_of(".eE") == absl::string_view::npos) {
-      int64_t integer = 0;
-      if (absl::SimpleAtoi(number, &integer)) return document_.Int64(integer);
-      uint64_t unsigned_integer = 0;
-      if (absl::SimpleAtoi(number, &unsigned_integer)) return document_.Uint64(unsigned_integer);
-    }
-    const double value = std::strtod(text, nullptr);
-    if (std::isinf(value)) {
-      too_big_ = true;
-      return false;
-    }
-    return document_.Double(value);
+  bool RawNumber(const char* text, rapidjson::SizeType /*length*/, bool /*copy*/) {
+    too_big_ = std::isinf(std::strtod(text, nullptr));
+    return !too_big_;
   }
-  bool Null() { return document_.Null(); }
-  bool Bool(bool b) { return document_.Bool(b); }
-  bool Int(int i) { return document_.Int(i); }
-  bool Uint(unsigned u) { return document_.Uint(u); }
-  bool Int64(int64_t i) { return document_.Int64(i); }
-  bool Uint64(uint64_t u) { return document_.Uint64(u); }
-  bool Double(double d) { return document_.Double(d); }
-  bool String(const char* s, rapidjson::SizeType length, bool copy) {
-    return document_.String(s, length, copy);
-  }
-  bool StartObject() { return document_.StartObject(); }
-  bool Key(const char* s, rapidjson::SizeType length, bool copy) {
-    return document_.Key(s, length, copy);
-  }
-  bool EndObject(rapidjson::SizeType members) { return document_.EndObject(members); }
-  bool StartArray() { return document_.StartArray(); }
-  bool EndArray(rapidjson::SizeType elements) { return document_.EndArray(elements); }
-
   bool too_big() const { return too_big_; }
 
  private:
-  rapidjson::Document& document_;
   bool too_big_ = false;
 };
 
-absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view source, std::string* text) {
-  if (std::optional<size_t> offset = TooDeep(*text)) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", Position(*text, *offset),
+absl::Status JsonError(absl::string_view source, const std::string& text,
+                       simdjson::error_code code) {
+  if (std::optional<size_t> offset = TooDeep(text)) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", Position(text, *offset),
                                                    ": invalid JSON: nested deeper than ",
                                                    kMaxJsonDepth, " levels"));
   }
-  rapidjson::Document document;
-  rapidjson::ParseResult result;
-  bool too_big = false;
-  auto generate = [&](rapidjson::Document& handler) {
-    NumberConvertingHandler converting(handler);
-    rapidjson::MemoryStream stream(text->data(), text->size());
-    rapidjson::Reader reader;
-    result = reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(stream, converting);
-    too_big = converting.too_big();
-    return !result.IsError();
-  };
-  document.Populate(generate);
+  LocatingHandler handler;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::Reader reader;
+  const rapidjson::ParseResult result =
+      reader.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(
+          stream, handler);
   if (result.IsError()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": ", Position(*text, result.Offset()), ": invalid JSON: ",
-                     too_big ? "Number too big to be stored in double."
-                             : rapidjson::GetParseError_En(result.Code())));
+        absl::StrCat(source, ": ", Position(text, result.Offset()), ": invalid JSON: ",
+                     handler.too_big() ? "Number too big to be stored in double."
+                                       : rapidjson::GetParseError_En(result.Code())));
   }
-  return document;
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": invalid JSON: ", simdjson::error_message(code)));
 }
 
-absl::StatusOr<ImageInfo> ParseImage(const FieldReader& reader, const Value& value,
+// Parses `text` in place with simdjson (`parser` owns the result). Every
+// double is the correctly rounded value of its decimal text, as Python's
+// json module reads it, so that evaluation agrees with pycocotools to the
+// last bit.
+absl::StatusOr<element> ParseJson(absl::string_view source, std::string* text,
+                                  simdjson::dom::parser* parser) {
+  const size_t size = text->size();
+  text->reserve(size + simdjson::SIMDJSON_PADDING);  // a no-op after ReadFileToString
+  element root;
+  simdjson::error_code code = parser->allocate(std::max<size_t>(size, 64), kMaxJsonDepth);
+  if (code == simdjson::SUCCESS) code = parser->parse(text->data(), size, false).get(root);
+  if (code != simdjson::SUCCESS) return JsonError(source, *text, code);
+  return root;
+}
+
+absl::StatusOr<ImageInfo> ParseImage(const FieldReader& reader, element value,
                                      const std::string& path, bool keep_extra) {
-  if (!value.IsObject()) return reader.Error(path, "expected an object");
+  if (!value.is_object()) return reader.Error(path, "expected an object");
   ImageInfo image;
   auto id = reader.Member(value, path, "id", true);
   if (!id.ok()) return id.status();
@@ -278,7 +251,7 @@ absl::StatusOr<ImageInfo> ParseImage(const FieldReader& reader, const Value& val
   image.id = *id_value;
   auto file_name = reader.Member(value, path, "file_name", false);
   if (!file_name.ok()) return file_name.status();
-  if (*file_name != nullptr) {
+  if (file_name->has_value()) {
     auto name = reader.String(**file_name, path + ".file_name");
     if (!name.ok()) return name.status();
     image.file_name = *std::move(name);
@@ -287,7 +260,7 @@ absl::StatusOr<ImageInfo> ParseImage(const FieldReader& reader, const Value& val
                             std::pair<const char*, int*>{"height", &image.height}}) {
     auto member = reader.Member(value, path, name, false);
     if (!member.ok()) return member.status();
-    if (*member == nullptr) continue;
+    if (!member->has_value()) continue;
     const std::string field = FieldReader::Join(path, name);
     auto size = reader.Integer(**member, field);
     if (!size.ok()) return size.status();
@@ -300,9 +273,9 @@ absl::StatusOr<ImageInfo> ParseImage(const FieldReader& reader, const Value& val
   return image;
 }
 
-absl::StatusOr<Category> ParseCategory(const FieldReader& reader, const Value& value,
+absl::StatusOr<Category> ParseCategory(const FieldReader& reader, element value,
                                        const std::string& path, bool keep_extra) {
-  if (!value.IsObject()) return reader.Error(path, "expected an object");
+  if (!value.is_object()) return reader.Error(path, "expected an object");
   Category category;
   auto id = reader.Member(value, path, "id", true);
   if (!id.ok()) return id.status();
@@ -311,18 +284,21 @@ absl::StatusOr<Category> ParseCategory(const FieldReader& reader, const Value& v
   category.id = *id_value;
   auto name = reader.Member(value, path, "name", false);
   if (!name.ok()) return name.status();
-  if (*name != nullptr) {
+  if (name->has_value()) {
     auto text = reader.String(**name, path + ".name");
     if (!text.ok()) return text.status();
     category.name = *std::move(text);
   }
   auto keypoints = reader.Member(value, path, "keypoints", false);
   if (!keypoints.ok()) return keypoints.status();
-  if (*keypoints != nullptr) {
+  if (keypoints->has_value()) {
     const std::string field = path + ".keypoints";
-    if (!(*keypoints)->IsArray()) return reader.Error(field, "expected an array of names");
-    for (rapidjson::SizeType i = 0; i < (*keypoints)->Size(); ++i) {
-      auto keypoint = reader.String((**keypoints)[i], absl::StrCat(field, "[", i, "]"));
+    simdjson::dom::array names;
+    if ((**keypoints).get_array().get(names) != simdjson::SUCCESS) {
+      return reader.Error(field, "expected an array of names");
+    }
+    for (element name_value : names) {
+      auto keypoint = reader.String(name_value, absl::StrCat(field, "[", category.keypoints.size(), "]"));
       if (!keypoint.ok()) return keypoint.status();
       category.keypoints.push_back(*std::move(keypoint));
     }
@@ -334,10 +310,10 @@ absl::StatusOr<Category> ParseCategory(const FieldReader& reader, const Value& v
 }
 
 absl::StatusOr<PersonAnnotation> ParseAnnotation(
-    const FieldReader& reader, const Value& value, const std::string& path,
+    const FieldReader& reader, element value, const std::string& path,
     const absl::flat_hash_map<int64_t, int>& keypoints_per_category, int fallback_keypoints,
     bool keep_extra) {
-  if (!value.IsObject()) return reader.Error(path, "expected an object");
+  if (!value.is_object()) return reader.Error(path, "expected an object");
   PersonAnnotation annotation;
   for (auto [name, slot] :
        {std::pair<const char*, int64_t*>{"id", &annotation.id},
@@ -358,7 +334,7 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
 
   auto keypoints = reader.Member(value, path, "keypoints", false);
   if (!keypoints.ok()) return keypoints.status();
-  if (*keypoints != nullptr) {
+  if (keypoints->has_value()) {
     auto pose = reader.Keypoints(**keypoints, path + ".keypoints", num_keypoints);
     if (!pose.ok()) return pose.status();
     annotation.keypoints = *std::move(pose);
@@ -368,16 +344,18 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
 
   auto bbox = reader.Member(value, path, "bbox", false);
   if (!bbox.ok()) return bbox.status();
-  if (*bbox != nullptr) {
+  if (bbox->has_value()) {
     const std::string field = path + ".bbox";
-    if (!(*bbox)->IsArray() || (*bbox)->Size() != 4) {
+    simdjson::dom::array box;
+    if ((**bbox).get_array().get(box) != simdjson::SUCCESS || box.size() != 4) {
       return reader.Error(field, "expected [x, y, width, height]");
     }
     double numbers[4];
-    for (int i = 0; i < 4; ++i) {
-      auto number = reader.Number((**bbox)[i], absl::StrCat(field, "[", i, "]"));
+    int i = 0;
+    for (element value : box) {
+      auto number = reader.Number(value, absl::StrCat(field, "[", i, "]"));
       if (!number.ok()) return number.status();
-      numbers[i] = *number;
+      numbers[i++] = *number;
     }
     if (numbers[2] < 0 || numbers[3] < 0) {
       return reader.Error(field, absl::StrCat("negative size ", numbers[2], " x ", numbers[3]));
@@ -387,7 +365,7 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
 
   auto area = reader.Member(value, path, "area", false);
   if (!area.ok()) return area.status();
-  if (*area != nullptr) {
+  if (area->has_value()) {
     auto number = reader.Number(**area, path + ".area");
     if (!number.ok()) return number.status();
     if (*number < 0) return reader.Error(path + ".area", absl::StrCat("negative area ", *number));
@@ -398,9 +376,9 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
 
   auto iscrowd = reader.Member(value, path, "iscrowd", false);
   if (!iscrowd.ok()) return iscrowd.status();
-  if (*iscrowd != nullptr) {
-    if ((*iscrowd)->IsBool()) {
-      annotation.iscrowd = (*iscrowd)->GetBool();
+  if (iscrowd->has_value()) {
+    if ((**iscrowd).is_bool()) {
+      annotation.iscrowd = (**iscrowd).get_bool().value_unsafe();
     } else {
       auto flag = reader.Integer(**iscrowd, path + ".iscrowd");
       if (!flag.ok()) return flag.status();
@@ -411,7 +389,7 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
 
   auto num_labelled = reader.Member(value, path, "num_keypoints", false);
   if (!num_labelled.ok()) return num_labelled.status();
-  if (*num_labelled != nullptr) {
+  if (num_labelled->has_value()) {
     auto number = reader.Integer(**num_labelled, path + ".num_keypoints");
     if (!number.ok()) return number.status();
     if (*number < 0 || *number > num_keypoints) {
@@ -477,20 +455,24 @@ bool IsTrainablePerson(const PersonAnnotation& person) {
 
 absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::string text,
                                              const CocoReadOptions& options) {
-  auto document = ParseJson(source, &text);
+  simdjson::dom::parser parser;
+  auto document = ParseJson(source, &text, &parser);
   if (!document.ok()) return document.status();
   const FieldReader reader(source);
-  if (!document->IsObject()) return reader.Error("(top level)", "expected a JSON object");
+  if (!document->is_object()) return reader.Error("(top level)", "expected a JSON object");
   CocoDataset dataset;
 
   auto images = reader.Member(*document, "", "images", true);
   if (!images.ok()) return images.status();
-  if (!(*images)->IsArray()) return reader.Error("images", "expected an array");
-  dataset.images.reserve((*images)->Size());
+  simdjson::dom::array image_values;
+  if ((**images).get_array().get(image_values) != simdjson::SUCCESS) {
+    return reader.Error("images", "expected an array");
+  }
+  dataset.images.reserve(image_values.size());
   absl::flat_hash_set<int64_t> image_ids;
-  for (rapidjson::SizeType i = 0; i < (*images)->Size(); ++i) {
-    const std::string path = absl::StrCat("images[", i, "]");
-    auto image = ParseImage(reader, (**images)[i], path, options.keep_extra_fields);
+  for (element value : image_values) {
+    const std::string path = absl::StrCat("images[", dataset.images.size(), "]");
+    auto image = ParseImage(reader, value, path, options.keep_extra_fields);
     if (!image.ok()) return image.status();
     if (!image_ids.insert(image->id).second) {
       return reader.Error(path + ".id", absl::StrCat("duplicate image id ", image->id));
@@ -501,11 +483,15 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
   absl::flat_hash_map<int64_t, int> keypoints_per_category;
   auto categories = reader.Member(*document, "", "categories", false);
   if (!categories.ok()) return categories.status();
-  if (*categories != nullptr) {
-    if (!(*categories)->IsArray()) return reader.Error("categories", "expected an array");
-    for (rapidjson::SizeType i = 0; i < (*categories)->Size(); ++i) {
-      auto category = ParseCategory(reader, (**categories)[i], absl::StrCat("categories[", i, "]"),
-                                    options.keep_extra_fields);
+  if (categories->has_value()) {
+    simdjson::dom::array category_values;
+    if ((**categories).get_array().get(category_values) != simdjson::SUCCESS) {
+      return reader.Error("categories", "expected an array");
+    }
+    for (element value : category_values) {
+      auto category =
+          ParseCategory(reader, value, absl::StrCat("categories[", dataset.categories.size(), "]"),
+                        options.keep_extra_fields);
       if (!category.ok()) return category.status();
       keypoints_per_category[category->id] = category->keypoints.empty()
                                                  ? kDefaultKeypoints
@@ -519,14 +505,17 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
 
   auto annotations = reader.Member(*document, "", "annotations", true);
   if (!annotations.ok()) return annotations.status();
-  if (!(*annotations)->IsArray()) return reader.Error("annotations", "expected an array");
-  dataset.annotations.reserve((*annotations)->Size());
+  simdjson::dom::array annotation_values;
+  if ((**annotations).get_array().get(annotation_values) != simdjson::SUCCESS) {
+    return reader.Error("annotations", "expected an array");
+  }
+  dataset.annotations.reserve(annotation_values.size());
   // pycocotools indexes annotations by id: a repeated id would make it
   // evaluate one annotation twice and the other never, so it is refused.
   absl::flat_hash_set<int64_t> annotation_ids;
-  for (rapidjson::SizeType i = 0; i < (*annotations)->Size(); ++i) {
-    const std::string path = absl::StrCat("annotations[", i, "]");
-    auto annotation = ParseAnnotation(reader, (**annotations)[i], path, keypoints_per_category,
+  for (element value : annotation_values) {
+    const std::string path = absl::StrCat("annotations[", dataset.annotations.size(), "]");
+    auto annotation = ParseAnnotation(reader, value, path, keypoints_per_category,
                                       options.num_keypoints, options.keep_extra_fields);
     if (!annotation.ok()) return annotation.status();
     if (!image_ids.contains(annotation->image_id)) {
@@ -639,10 +628,12 @@ absl::Status WriteCocoDataset(const std::string& path, const CocoDataset& datase
 absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
                                                              std::string text,
                                                              const ResultsReadOptions& options) {
-  auto document = ParseJson(source, &text);
+  simdjson::dom::parser parser;
+  auto document = ParseJson(source, &text, &parser);
   if (!document.ok()) return document.status();
   const FieldReader reader(source);
-  if (!document->IsArray()) {
+  simdjson::dom::array values;
+  if (document->get_array().get(values) != simdjson::SUCCESS) {
     return reader.Error("(top level)",
                         "expected a JSON array of {image_id, category_id, keypoints, score}");
   }
@@ -651,11 +642,10 @@ absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view s
     for (const ImageInfo& image : options.ground_truth->images) known_images.insert(image.id);
   }
   std::vector<KeypointResult> results;
-  results.reserve(document->Size());
-  for (rapidjson::SizeType i = 0; i < document->Size(); ++i) {
-    const std::string path = absl::StrCat("[", i, "]");
-    const Value& value = (*document)[i];
-    if (!value.IsObject()) return reader.Error(path, "expected an object");
+  results.reserve(values.size());
+  for (element value : values) {
+    const std::string path = absl::StrCat("[", results.size(), "]");
+    if (!value.is_object()) return reader.Error(path, "expected an object");
     KeypointResult result;
     for (auto [name, slot] :
          {std::pair<const char*, int64_t*>{"image_id", &result.image_id},
