@@ -160,12 +160,12 @@ std::string Position(absl::string_view text, size_t offset) {
   return absl::StrCat("line ", line, ", column ", offset - line_start + 1);
 }
 
-// COCO files nest about 5 levels deep; deeper files are refused before
-// anything recursive (minifying extra fields) could overflow the stack.
+// COCO files nest about 5 levels deep; the parser refuses deeper files, so
+// nothing recursive (minifying extra fields) can overflow the stack.
 constexpr int kMaxJsonDepth = 100;
 
 // The offset of the bracket that opens level kMaxJsonDepth + 1, if any
-// (strings skipped).
+// (strings skipped): where a file refused for its depth goes too deep.
 std::optional<size_t> TooDeep(absl::string_view text) {
   int depth = 0;
   bool in_string = false;
@@ -194,6 +194,7 @@ std::optional<size_t> TooDeep(absl::string_view text) {
 // (Tencent/rapidjson#1251, found by our fuzzer).
 class LocatingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LocatingHandler> {
  public:
+  // `text` is NUL-terminated (RapidJSON copies a number into its stack).
   bool RawNumber(const char* text, rapidjson::SizeType /*length*/, bool /*copy*/) {
     too_big_ = std::isinf(std::strtod(text, nullptr));
     return !too_big_;
