@@ -49,6 +49,15 @@ class FieldReader {
     return value;
   }
 
+  absl::StatusOr<simdjson::dom::array> Array(element value, const std::string& field,
+                                             absl::string_view expected = "an array") const {
+    simdjson::dom::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) {
+      return Error(field, absl::StrCat("expected ", expected));
+    }
+    return array;
+  }
+
   absl::StatusOr<double> Number(element value, const std::string& field) const {
     double number = 0;
     if (value.get_double().get(number) != simdjson::SUCCESS)
@@ -75,8 +84,7 @@ class FieldReader {
     return std::string(text);
   }
 
-  absl::StatusOr<Pose> Keypoints(element value, const std::string& field,
-                                 int num_keypoints) const {
+  absl::StatusOr<Pose> Keypoints(element value, const std::string& field, int num_keypoints) const {
     simdjson::dom::array numbers;
     if (value.get_array().get(numbers) != simdjson::SUCCESS)
       return Error(field, absl::StrCat("expected an array, got ", TypeName(value)));
@@ -237,7 +245,7 @@ absl::StatusOr<element> ParseJson(absl::string_view source, std::string* text,
   const size_t size = text->size();
   text->reserve(size + simdjson::SIMDJSON_PADDING);  // a no-op after ReadFileToString
   element root;
-  simdjson::error_code code = parser->allocate(std::max<size_t>(size, 64), kMaxJsonDepth);
+  simdjson::error_code code = parser->allocate(size, kMaxJsonDepth);
   if (code == simdjson::SUCCESS) code = parser->parse(text->data(), size, false).get(root);
   if (code != simdjson::SUCCESS) return JsonError(source, *text, code);
   return root;
@@ -296,12 +304,11 @@ absl::StatusOr<Category> ParseCategory(const FieldReader& reader, element value,
   if (!keypoints.ok()) return keypoints.status();
   if (keypoints->has_value()) {
     const std::string field = path + ".keypoints";
-    simdjson::dom::array names;
-    if ((**keypoints).get_array().get(names) != simdjson::SUCCESS) {
-      return reader.Error(field, "expected an array of names");
-    }
-    for (element name_value : names) {
-      auto keypoint = reader.String(name_value, absl::StrCat(field, "[", category.keypoints.size(), "]"));
+    auto names = reader.Array(**keypoints, field, "an array of names");
+    if (!names.ok()) return names.status();
+    for (element name_value : *names) {
+      auto keypoint =
+          reader.String(name_value, absl::StrCat(field, "[", category.keypoints.size(), "]"));
       if (!keypoint.ok()) return keypoint.status();
       category.keypoints.push_back(*std::move(keypoint));
     }
@@ -467,13 +474,11 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
 
   auto images = reader.Member(*document, "", "images", true);
   if (!images.ok()) return images.status();
-  simdjson::dom::array image_values;
-  if ((**images).get_array().get(image_values) != simdjson::SUCCESS) {
-    return reader.Error("images", "expected an array");
-  }
-  dataset.images.reserve(image_values.size());
+  auto image_values = reader.Array(**images, "images");
+  if (!image_values.ok()) return image_values.status();
+  dataset.images.reserve(image_values->size());
   absl::flat_hash_set<int64_t> image_ids;
-  for (element value : image_values) {
+  for (element value : *image_values) {
     const std::string path = absl::StrCat("images[", dataset.images.size(), "]");
     auto image = ParseImage(reader, value, path, options.keep_extra_fields);
     if (!image.ok()) return image.status();
@@ -487,11 +492,9 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
   auto categories = reader.Member(*document, "", "categories", false);
   if (!categories.ok()) return categories.status();
   if (categories->has_value()) {
-    simdjson::dom::array category_values;
-    if ((**categories).get_array().get(category_values) != simdjson::SUCCESS) {
-      return reader.Error("categories", "expected an array");
-    }
-    for (element value : category_values) {
+    auto category_values = reader.Array(**categories, "categories");
+    if (!category_values.ok()) return category_values.status();
+    for (element value : *category_values) {
       auto category =
           ParseCategory(reader, value, absl::StrCat("categories[", dataset.categories.size(), "]"),
                         options.keep_extra_fields);
@@ -508,15 +511,13 @@ absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::stri
 
   auto annotations = reader.Member(*document, "", "annotations", true);
   if (!annotations.ok()) return annotations.status();
-  simdjson::dom::array annotation_values;
-  if ((**annotations).get_array().get(annotation_values) != simdjson::SUCCESS) {
-    return reader.Error("annotations", "expected an array");
-  }
-  dataset.annotations.reserve(annotation_values.size());
+  auto annotation_values = reader.Array(**annotations, "annotations");
+  if (!annotation_values.ok()) return annotation_values.status();
+  dataset.annotations.reserve(annotation_values->size());
   // pycocotools indexes annotations by id: a repeated id would make it
   // evaluate one annotation twice and the other never, so it is refused.
   absl::flat_hash_set<int64_t> annotation_ids;
-  for (element value : annotation_values) {
+  for (element value : *annotation_values) {
     const std::string path = absl::StrCat("annotations[", dataset.annotations.size(), "]");
     auto annotation = ParseAnnotation(reader, value, path, keypoints_per_category,
                                       options.num_keypoints, options.keep_extra_fields);
