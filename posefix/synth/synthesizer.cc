@@ -11,147 +11,10 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/synth/candidate_sampling.h"
 
 namespace posefix {
 namespace {
-
-struct Point {
-  double x = 0;
-  double y = 0;
-};
-
-double Distance2(const Point& a, const Point& b) {
-  const double dx = a.x - b.x, dy = a.y - b.y;
-  return dx * dx + dy * dy;
-}
-
-// Where a candidate may lie relative to the points it could be confused
-// with (`sources`; the candidate was drawn around sources[self]).
-enum class Constraint {
-  // Strictly closer to sources[self] than to every other source (good,
-  // jitter, inversion, swap).
-  kClosestToSelf,
-  // Farther than `reach` from every other source (miss; its length already
-  // keeps it that far from sources[self]).
-  kFarFromAll,
-};
-
-struct Draw {
-  int self = 0;
-  double min_length = 0;
-  double max_length = 0;
-  Constraint constraint = Constraint::kClosestToSelf;
-  double reach = 0;  // kFarFromAll only
-};
-
-// Draws one candidate; true when it satisfies the constraint.
-bool DrawCandidate(const std::vector<Point>& sources, const Draw& draw, DeterministicRandom* rng,
-                   Point* out) {
-  const double length = rng->Uniform(draw.min_length, draw.max_length);
-  double dx, dy;
-  rng->UnitVector(&dx, &dy);
-  const Point& centre = sources[draw.self];
-  const Point candidate{centre.x + length * dx, centre.y + length * dy};
-  // The distance to the centre is measured on the candidate itself, so that a
-  // source at the centre's very position ties (and is rejected) exactly.
-  const double limit2 = draw.constraint == Constraint::kClosestToSelf ? Distance2(candidate, centre)
-                                                                      : draw.reach * draw.reach;
-  for (int i = 0; i < static_cast<int>(sources.size()); ++i) {
-    if (i == draw.self) continue;
-    if (Distance2(candidate, sources[i]) <= limit2) return false;
-  }
-  *out = candidate;
-  return true;
-}
-
-// Draws up to `count` candidates and stops at the first survivor. A uniform
-// pick among all survivors of a batch (the release) has the distribution of
-// the first survivor, and a batch has a survivor exactly when the first one
-// comes within `count` draws, so this is the release's sampling, cheaper.
-bool FirstSurvivor(const std::vector<Point>& sources, const Draw& draw, int count,
-                   DeterministicRandom* rng, Point* out) {
-  for (int i = 0; i < count; ++i) {
-    if (DrawCandidate(sources, draw, rng, out)) return true;
-  }
-  return false;
-}
-
-// Whether `draw` yields at least `needed` survivors within `count` draws;
-// `first` receives the first survivor.
-bool HasSurvivors(const std::vector<Point>& sources, const Draw& draw, int count, int needed,
-                  DeterministicRandom* rng, Point* first) {
-  if (needed > count) return false;
-  Point candidate;
-  int found = 0;
-  for (int i = 0; i < count && found < needed; ++i) {
-    if (count - i < needed - found) return false;
-    if (DrawCandidate(sources, draw, rng, &candidate) && found++ == 0) *first = candidate;
-  }
-  return found >= needed;
-}
-
-// Whether every candidate of `draw` satisfies its constraint, because all
-// other sources are too far away to interfere (a margin covers rounding).
-bool AlwaysAccepted(const std::vector<Point>& sources, const Draw& draw) {
-  const double clearance = draw.constraint == Constraint::kClosestToSelf
-                               ? 2 * draw.max_length
-                               : draw.max_length + draw.reach;
-  const double limit2 = clearance * clearance * (1 + 1e-9);
-  for (int i = 0; i < static_cast<int>(sources.size()); ++i) {
-    if (i != draw.self && Distance2(sources[i], sources[draw.self]) <= limit2) return false;
-  }
-  return true;
-}
-
-// The release's pick of a status drawn around several sources (swap, miss):
-// a batch of `count` candidates around each source, the survivors of source
-// s weighted floor(survivors * fraction[s]), one survivor picked uniformly
-// from the weighted pool. Called once the status is known to have a
-// survivor, it redraws batches until one has (so the result follows the
-// release's distribution conditioned on that). A source whose candidates all
-// survive has `count` survivors without drawing them, and a survivor picked
-// there is a fresh candidate: the same distribution, much cheaper.
-Point PickFromBatches(const std::vector<Point>& sources, const std::vector<Draw>& draws,
-                      const std::vector<double>& fractions, int count, DeterministicRandom* rng,
-                      const Point& fallback) {
-  std::vector<std::vector<Point>> survivors(draws.size());
-  std::vector<int64_t> weights(draws.size());
-  std::vector<char> certain(draws.size());
-  for (size_t s = 0; s < draws.size(); ++s) certain[s] = AlwaysAccepted(sources, draws[s]);
-  constexpr int kMaxRounds = 1000;
-  for (int round = 0; round < kMaxRounds; ++round) {
-    int64_t total = 0;
-    for (size_t s = 0; s < draws.size(); ++s) {
-      survivors[s].clear();
-      int64_t survived = count;
-      if (!certain[s]) {
-        Point candidate;
-        for (int i = 0; i < count; ++i) {
-          if (DrawCandidate(sources, draws[s], rng, &candidate)) survivors[s].push_back(candidate);
-        }
-        survived = static_cast<int64_t>(survivors[s].size());
-      }
-      weights[s] = static_cast<int64_t>(std::floor(survived * fractions[s]));
-      total += weights[s];
-    }
-    if (total == 0) continue;
-    int64_t pick = static_cast<int64_t>(rng->UniformInt(static_cast<uint64_t>(total)));
-    for (size_t s = 0; s < draws.size(); ++s) {
-      if (pick >= weights[s]) {
-        pick -= weights[s];
-        continue;
-      }
-      if (!certain[s]) return survivors[s][rng->UniformInt(survivors[s].size())];
-      Point candidate;
-      while (!DrawCandidate(sources, draws[s], rng, &candidate)) {
-      }
-      return candidate;
-    }
-  }
-  // Only reachable when survivors are so rare that 1000 batches had none,
-  // although the existence check found one: keep that one.
-  return fallback;
-}
 
 double KsFactor(double ks, double sigma) {
   const double kappa = 2 * sigma;
@@ -192,29 +55,26 @@ double KsDistance(double ks, double sigma, double area) {
 
 absl::StatusOr<Synthesizer> Synthesizer::Create(const ErrorModel& model,
                                                 const KeypointSchema& schema,
-                                                absl::string_view source) {
+                                                absl::string_view source,
+                                                CandidateSampling sampling) {
   absl::Status schema_ok = ValidateKeypointSchema(schema, schema.name());
   if (!schema_ok.ok()) return schema_ok;
   absl::StatusOr<ErrorModel> complete = CompleteErrorModel(model, schema, source);
   if (!complete.ok()) return complete.status();
-  return Synthesizer(*complete, schema);
+  return Synthesizer(*complete, schema, sampling);
 }
 
-Synthesizer::Synthesizer(const ErrorModel& model, const KeypointSchema& schema)
-    : model_(model), schema_(schema), tables_(model), flip_(FlipPermutation(schema)) {
+Synthesizer::Synthesizer(const ErrorModel& model, const KeypointSchema& schema,
+                         CandidateSampling sampling)
+    : model_(model),
+      schema_(schema),
+      tables_(model),
+      flip_(FlipPermutation(schema)),
+      sampling_(sampling) {
   for (double sigma : Sigmas(schema)) {
     good_factor_.push_back(KsFactor(model.good_ks(), sigma));
     jitter_factor_.push_back(KsFactor(model.jitter_ks(), sigma));
     miss_factor_.push_back(KsFactor(model.miss_ks(), sigma));
-  }
-  // floor(n * fraction) >= 1 from this many survivors on.
-  const double fraction = model.miss_other_source_fraction();
-  if (fraction <= 0) {
-    miss_other_needed_ = std::numeric_limits<int>::max();
-  } else {
-    double needed = std::ceil(1 / fraction);
-    if (std::floor(needed * fraction) < 1) needed += 1;
-    miss_other_needed_ = needed > 1e9 ? std::numeric_limits<int>::max() : static_cast<int>(needed);
   }
 }
 
@@ -239,7 +99,7 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
   const Pose& target = input.target;
   const int overlapping = static_cast<int>(input.neighbours.size());
   int labelled = 0;
-  Point centroid{0, 0};
+  CandidatePoint centroid{0, 0};
   for (const Keypoint& k : target) {
     if (k.v > 0) {
       ++labelled;
@@ -259,7 +119,7 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
   result.status.assign(num_keypoints, SynthesisStatus::kDropped);
   result.probabilities.assign(num_keypoints, StatusProbabilities{});
 
-  std::vector<Point> sources;
+  std::vector<CandidatePoint> sources;
   for (int j = 0; j < num_keypoints; ++j) {
     const double d_good = std::sqrt(input.area * good_factor_[j]);
     const double d_jitter = std::sqrt(input.area * jitter_factor_[j]);
@@ -300,48 +160,54 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     const int swap_end = static_cast<int>(sources.size());
 
     std::array<bool, kNumErrorStatuses> valid{};
-    std::array<Point, kNumErrorStatuses> found{};
+    std::array<CandidatePoint, kNumErrorStatuses> found{};
     auto index = [](ErrorStatus s) { return static_cast<int>(s); };
+    const bool release_batches = sampling_ == CandidateSampling::kReleaseBatches;
+    // A status drawn around one source.
+    auto draw_single = [&](const CandidateDraw& draw, int count, ErrorStatus status) {
+      CandidatePoint* out = &found[index(status)];
+      valid[index(status)] =
+          release_batches
+              ? SurvivorPool(sources, {draw}, {1.0}, count).PickFromBatches(rng, out)
+              : FirstSurvivor(sources, draw, count, rng, out);
+    };
+    // A status drawn around several sources (miss, swap).
+    auto draw_pooled = [&](SurvivorPool& pool, ErrorStatus status) {
+      valid[index(status)] = release_batches
+                                 ? pool.PickFromBatches(rng, &found[index(status)])
+                                 : pool.HasSurvivors(rng);
+    };
 
     // The release's order of draws: jitter, miss, inversion, swap, good.
-    valid[index(ErrorStatus::kJitter)] =
-        FirstSurvivor(sources, {0, d_good, d_jitter, Constraint::kClosestToSelf, 0},
-                      model_.jitter_candidates(), rng, &found[index(ErrorStatus::kJitter)]);
+    draw_single({0, d_good, d_jitter, Constraint::kClosestToSelf, 0}, model_.jitter_candidates(),
+                ErrorStatus::kJitter);
 
-    std::vector<Draw> miss_draws;
-    std::vector<double> miss_fractions;
+    SurvivorPool::Draws miss_draws;
+    SurvivorPool::Fractions miss_fractions;
     for (int s = 0; s < swap_end; ++s) {
       miss_draws.push_back({s, d_jitter, d_miss, Constraint::kFarFromAll, d_jitter});
       miss_fractions.push_back(s == 0 ? 1.0 : model_.miss_other_source_fraction());
     }
-    for (int s = 0; s < swap_end && !valid[index(ErrorStatus::kMiss)]; ++s) {
-      valid[index(ErrorStatus::kMiss)] =
-          HasSurvivors(sources, miss_draws[s], model_.miss_candidates_per_source(),
-                       s == 0 ? 1 : miss_other_needed_, rng, &found[index(ErrorStatus::kMiss)]);
-    }
+    SurvivorPool miss(sources, std::move(miss_draws), std::move(miss_fractions),
+                      model_.miss_candidates_per_source());
+    draw_pooled(miss, ErrorStatus::kMiss);
 
     if (counterpart >= 0) {
-      valid[index(ErrorStatus::kInversion)] =
-          FirstSurvivor(sources, {counterpart, 0, d_jitter, Constraint::kClosestToSelf, 0},
-                        model_.inversion_candidates(), rng, &found[index(ErrorStatus::kInversion)]);
+      draw_single({counterpart, 0, d_jitter, Constraint::kClosestToSelf, 0},
+                  model_.inversion_candidates(), ErrorStatus::kInversion);
     }
 
-    std::vector<Draw> swap_draws;
-    std::vector<double> swap_fractions;
+    SurvivorPool::Draws swap_draws;
     for (int s = swap_begin; s < swap_end; ++s) {
       swap_draws.push_back({s, 0, d_jitter, Constraint::kClosestToSelf, 0});
-      swap_fractions.push_back(1.0);
     }
-    for (const Draw& draw : swap_draws) {
-      if (valid[index(ErrorStatus::kSwap)]) break;
-      valid[index(ErrorStatus::kSwap)] =
-          FirstSurvivor(sources, draw, model_.swap_candidates_per_source(), rng,
-                        &found[index(ErrorStatus::kSwap)]);
-    }
+    SurvivorPool::Fractions swap_fractions(swap_draws.size(), 1.0);
+    SurvivorPool swap(sources, std::move(swap_draws), std::move(swap_fractions),
+                      model_.swap_candidates_per_source());
+    draw_pooled(swap, ErrorStatus::kSwap);
 
-    valid[index(ErrorStatus::kGood)] =
-        FirstSurvivor(sources, {0, 0, d_good, Constraint::kClosestToSelf, 0},
-                      model_.good_candidates(), rng, &found[index(ErrorStatus::kGood)]);
+    draw_single({0, 0, d_good, Constraint::kClosestToSelf, 0}, model_.good_candidates(),
+                ErrorStatus::kGood);
 
     StatusProbabilities p = tables_.Probabilities(j, labelled, overlapping);
     double total = 0;
@@ -365,14 +231,9 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
       if (u < cumulative) break;
     }
 
-    Point point = found[chosen];
-    if (chosen == index(ErrorStatus::kMiss)) {
-      point = PickFromBatches(sources, miss_draws, miss_fractions,
-                              model_.miss_candidates_per_source(), rng, point);
-    } else if (chosen == index(ErrorStatus::kSwap)) {
-      point = PickFromBatches(sources, swap_draws, swap_fractions,
-                              model_.swap_candidates_per_source(), rng, point);
-    }
+    CandidatePoint point = found[chosen];
+    if (!release_batches && chosen == index(ErrorStatus::kMiss)) point = miss.Pick(rng);
+    if (!release_batches && chosen == index(ErrorStatus::kSwap)) point = swap.Pick(rng);
     result.pose[j] = {point.x, point.y, 1};
     if (labelled_j) {
       result.status[j] = static_cast<SynthesisStatus>(chosen);

@@ -68,12 +68,23 @@ struct SynthesizedPose {
   std::vector<StatusProbabilities> probabilities;
 };
 
+// How the release's candidates are sampled; both give the same law
+// (synthesizer_law_test checks it on a large sample).
+enum class CandidateSampling {
+  // Draws only what decides the law (FirstSurvivor, SurvivorPool::Pick).
+  kExact,
+  // The release's whole batches (SurvivorPool::PickFromBatches): the
+  // reference that tests and benchmarks compare against.
+  kReleaseBatches,
+};
+
 class Synthesizer {
  public:
   // Completes `model` with the release's tables where absent and validates it
   // against `schema` (errors name `source` and the field).
   static absl::StatusOr<Synthesizer> Create(const ErrorModel& model, const KeypointSchema& schema,
-                                            absl::string_view source = "error model");
+                                            absl::string_view source = "error model",
+                                            CandidateSampling sampling = CandidateSampling::kExact);
 
   // Synthesizes one input pose. For every labelled keypoint a status is
   // drawn with the model's probabilities for (joint, n, o), among the
@@ -94,7 +105,7 @@ class Synthesizer {
   const CompiledStatusTables& tables() const { return tables_; }
 
  private:
-  Synthesizer(const ErrorModel& model, const KeypointSchema& schema);
+  Synthesizer(const ErrorModel& model, const KeypointSchema& schema, CandidateSampling sampling);
 
   ErrorModel model_;
   KeypointSchema schema_;
@@ -103,8 +114,7 @@ class Synthesizer {
   // -2 * (2 sigma_j)^2 * ln k for k = good, jitter and miss KS: d^k of
   // joint j is sqrt(area * factor).
   std::vector<double> good_factor_, jitter_factor_, miss_factor_;
-  // Survivors a non-own miss source needs before it can be picked.
-  int miss_other_needed_ = 1;
+  CandidateSampling sampling_;
 };
 
 // The release's source of unlabelled keypoints: sets the `estimate` of

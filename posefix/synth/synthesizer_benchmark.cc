@@ -18,7 +18,13 @@ std::string& AnnotationPath() {
   return path;
 }
 
-Synthesizer ReleaseSynthesizer() { return *Synthesizer::Create(ErrorModel(), CocoSchema()); }
+// Argument 0: the exact sampler (the product's); 1: the release's whole
+// batches, the peer it replaces (the same law, synthesizer_law_test).
+Synthesizer ReleaseSynthesizer(int64_t sampling = 0) {
+  return *Synthesizer::Create(ErrorModel(), CocoSchema(), "release error model",
+                              sampling == 0 ? CandidateSampling::kExact
+                                            : CandidateSampling::kReleaseBatches);
+}
 
 // Every person of a real annotation file, on its whole image with its real
 // neighbours, as the synthesize command does.
@@ -30,7 +36,7 @@ void BM_SynthesizeDataset(benchmark::State& state) {
     state.SkipWithError(std::string(dataset.status().message()).c_str());
     return;
   }
-  const Synthesizer synthesizer = ReleaseSynthesizer();
+  const Synthesizer synthesizer = ReleaseSynthesizer(state.range(0));
   uint64_t seed = 0;
   size_t persons = 0;
   for (auto _ : state) {
@@ -42,7 +48,11 @@ void BM_SynthesizeDataset(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(persons));
   state.counters["persons"] = static_cast<double>(persons) / state.iterations();
 }
-BENCHMARK(BM_SynthesizeDataset)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SynthesizeDataset)
+    ->ArgName("release_batches")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond);
 
 Pose StandingPerson(double x, double y, double v) {
   const double xy[17][2] = {{50, 20},  {45, 15},  {55, 15},  {38, 18},  {62, 18},  {30, 60},
@@ -54,9 +64,10 @@ Pose StandingPerson(double x, double y, double v) {
 }
 
 // One fully labelled person in a crop with state.range(0) overlapping
-// neighbours (the per-crop call of the training pipeline).
+// neighbours (the per-crop call of the training pipeline); state.range(1)
+// as BM_SynthesizeDataset's argument.
 void BM_SynthesizeCrop(benchmark::State& state) {
-  const Synthesizer synthesizer = ReleaseSynthesizer();
+  const Synthesizer synthesizer = ReleaseSynthesizer(state.range(1));
   SynthesisInput input;
   input.target = StandingPerson(46, 3, 2);
   for (int i = 0; i < state.range(0); ++i) {
@@ -67,7 +78,10 @@ void BM_SynthesizeCrop(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(synthesizer.Synthesize(input, &rng));
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SynthesizeCrop)->Arg(0)->Arg(1)->Arg(4)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SynthesizeCrop)
+    ->ArgNames({"neighbours", "release_batches"})
+    ->ArgsProduct({{0, 1, 4}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace posefix

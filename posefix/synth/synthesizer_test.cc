@@ -439,12 +439,15 @@ TEST(SynthesizerTest, SameSeedSamePosesDifferentSeedDifferentPoses) {
 }
 
 constexpr double kPinnedFirstX = 305.49598568548242, kPinnedFirstY = 124.76153707970518,
-                 kPinnedSum = 1172852.1277920171;
-constexpr std::array<int, kNumSynthesisStatuses> kPinnedCounts = {342, 84, 14, 12, 31, 0, 877};
+                 kPinnedSum = 1172970.699386531;
+constexpr std::array<int, kNumSynthesisStatuses> kPinnedCounts = {339, 82, 16, 11, 35, 0, 877};
 
 TEST(SynthesizerTest, OutputIsPinned) {
-  // Golden numbers: only exact IEEE arithmetic, sqrt and log are involved,
-  // so any machine must reproduce them.
+  // Golden numbers: positions come from exact IEEE arithmetic, sqrt and log
+  // only. The miss and swap picks also compare a uniform number with
+  // probabilities computed with acos, cos, sin, atan2, exp and lgamma, whose
+  // last bit may differ between math libraries: that changes a result with a
+  // probability of about 1e-15 per pick.
   absl::StatusOr<std::vector<SynthesizedPerson>> people = SynthesizeFixture(0);
   ASSERT_TRUE(people.ok()) << people.status();
   double sum = 0;
