@@ -6,7 +6,9 @@ comparison scripts, and writes OUT/summary.json and OUT/summary.md.
       [--skip_compare] [--benchmark_args=--benchmark_min_time=0.2]
 
 Each benchmark binary writes its own Google Benchmark JSON (OUT/NAME.json);
-the summary lists every benchmark's real/CPU time and counters.
+the summary lists every benchmark's real/CPU time and counters, and puts each
+of the product's measurements beside the peer it replaces, measured in the
+same run (SIDE_BY_SIDE; the evaluators come from compare_eval_speed.py).
 """
 
 import argparse
@@ -15,6 +17,22 @@ import os
 import shlex
 import subprocess
 import sys
+
+
+# (what, target, ours, peer, counter, our label, peer's label): benchmark
+# pairs measured by the same binary in the same run.
+SIDE_BY_SIDE = [
+    ("Synthesis over the annotation file, persons/s per core", "synthesizer_benchmark",
+     "BM_SynthesizeDataset/release_batches:0", "BM_SynthesizeDataset/release_batches:1",
+     "items_per_second", "exact sampler", "release's whole batches"),
+    ("Synthesis of one crop with 4 neighbours, persons/s per core", "synthesizer_benchmark",
+     "BM_SynthesizeCrop/neighbours:4/release_batches:0",
+     "BM_SynthesizeCrop/neighbours:4/release_batches:1",
+     "items_per_second", "exact sampler", "release's whole batches"),
+]
+
+# Benchmarks that read an annotation file take the --gt file.
+READS_ANNOTATIONS = {"coco_io_benchmark", "synthesizer_benchmark"}
 
 
 def bazel(*args, capture=True):
@@ -32,8 +50,10 @@ def benchmark_targets(filter_regex):
     return sorted(targets)
 
 
-def run_benchmark(target, out_dir, extra_args):
+def run_benchmark(target, out_dir, extra_args, gt):
     package, name = target[2:].split(":")
+    if name in READS_ANNOTATIONS and os.path.exists(gt):
+        extra_args = ["--annotations=" + os.path.abspath(gt), *extra_args]
     binary = os.path.join("bazel-bin", package, name)
     runfiles = binary + ".runfiles/posefix"
     out_json = os.path.abspath(os.path.join(out_dir, name + ".json"))
@@ -62,6 +82,24 @@ def run_benchmark(target, out_dir, extra_args):
     return {"target": target, "context": report.get("context", {}), "benchmarks": rows}
 
 
+def side_by_side(summary):
+    """The SIDE_BY_SIDE rows whose two benchmarks both ran."""
+    by_name = {}
+    for result in summary["benchmarks"]:
+        name = result["target"].split(":")[-1]
+        for row in result.get("benchmarks", []):
+            by_name[(name, row["name"])] = row
+    rows = []
+    for what, target, ours, peer, counter, our_label, peer_label in SIDE_BY_SIDE:
+        a, b = by_name.get((target, ours)), by_name.get((target, peer))
+        if not a or not b or counter not in a["counters"] or counter not in b["counters"]:
+            continue
+        rows.append({"what": what, "ours": our_label, "ours_value": a["counters"][counter],
+                     "peer": peer_label, "peer_value": b["counters"][counter],
+                     "speedup": a["counters"][counter] / b["counters"][counter]})
+    return rows
+
+
 def markdown(summary):
     lines = ["# PoseFix benchmark summary", ""]
     context = next((r.get("context") for r in summary["benchmarks"] if r.get("context")), {})
@@ -69,6 +107,15 @@ def markdown(summary):
         lines += ["Host: %s CPUs at %s MHz, %s; library build: %s." % (
             context.get("num_cpus"), context.get("mhz_per_cpu"), context.get("date"),
             context.get("library_build_type")), ""]
+    if summary.get("side_by_side"):
+        lines += ["## Side by side with the peers", "",
+                  "| measurement | posefix | value | peer | value | ratio |",
+                  "|---|---|---:|---|---:|---:|"]
+        for row in summary["side_by_side"]:
+            lines.append("| %s | %s | %.4g | %s | %.4g | %.1fx |" % (
+                row["what"], row["ours"], row["ours_value"], row["peer"], row["peer_value"],
+                row["speedup"]))
+        lines.append("")
     for result in summary["benchmarks"]:
         lines += ["## %s" % result["target"], ""]
         if "error" in result:
@@ -118,8 +165,9 @@ def main():
 
     targets = benchmark_targets(args.filter)
     bazel("build", "//posefix/eval:evaluate", *targets, capture=False)
-    summary = {"benchmarks": [run_benchmark(t, args.out, shlex.split(args.benchmark_args))
+    summary = {"benchmarks": [run_benchmark(t, args.out, shlex.split(args.benchmark_args), args.gt)
                               for t in targets]}
+    summary["side_by_side"] = side_by_side(summary)
     if not args.skip_compare:
         if os.path.exists(args.gt):
             compare_json = os.path.join(args.out, "compare_eval_speed.json")
