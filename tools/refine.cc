@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/command_line.h"
+#include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/model/refine_results.h"
 
@@ -38,7 +39,7 @@ DEFINE_string(far_keypoints, "clamp", "clamp, skip or error: keypoints far outsi
 DEFINE_string(device, "auto", "auto, cpu, cuda or cuda:N.");
 DEFINE_int32(batch_size, 32, "Crops per forward pass.");
 DEFINE_int32(threads, 0, "LibTorch intra-op threads (0: LibTorch's default).");
-DEFINE_string(schema, "coco", "Built-in keypoint schema.");
+DEFINE_string(schema, "coco", "Built-in keypoint schema or a text-format KeypointSchema file.");
 DEFINE_string(policy, "all",
               "all (every keypoint takes the refined position, the paper's) or selective (only "
               "where the model's status head judges the input keypoint wrong).");
@@ -100,9 +101,11 @@ absl::Status Run() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--far_keypoints: expected clamp, skip or error, got \"", FLAGS_far_keypoints, "\""));
   }
-  absl::StatusOr<const KeypointSchema*> schema = BuiltinSchema(FLAGS_schema);
-  if (!schema.ok()) return schema.status();
-  options.schema = **schema;
+  absl::StatusOr<KeypointSchema> schema = ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
+  if (!schema.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--schema: ", schema.status().message()));
+  }
+  options.schema = *std::move(schema);
   absl::StatusOr<RefineReport> report = RefineResultsFile(options);
   if (!report.ok()) return report.status();
   std::cerr << RefineReportToString(*report);

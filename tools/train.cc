@@ -28,7 +28,7 @@ DEFINE_string(model, "", "Text-format ModelOptions, e.g. 'resnet_depth: 18'.");
 DEFINE_string(training, "", "Text-format TrainingOptions.");
 DEFINE_string(data, "", "Text-format DataOptions.");
 DEFINE_string(error_model, "", "Text-format ErrorModel file (default: the release's).");
-DEFINE_string(schema, "coco", "Built-in keypoint schema.");
+DEFINE_string(schema, "coco", "Built-in keypoint schema or a text-format KeypointSchema file.");
 DEFINE_string(init_weights, "", "torchvision ResNet weights for the backbone (optional).");
 DEFINE_string(estimator_checkpoint, "", "E2E_REFINE: the pre-trained estimator.");
 DEFINE_uint64(seed, 0, "Seed of initialization, order, augmentation and synthesis.");
@@ -56,9 +56,11 @@ absl::Status Run() {
     return s;
   }
   if (absl::Status s = ParseTextProto("--data", FLAGS_data, &config.data); !s.ok()) return s;
-  absl::StatusOr<const KeypointSchema*> schema = BuiltinSchema(FLAGS_schema);
-  if (!schema.ok()) return schema.status();
-  config.schema = **schema;
+  absl::StatusOr<KeypointSchema> schema = ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
+  if (!schema.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--schema: ", schema.status().message()));
+  }
+  config.schema = *std::move(schema);
   if (!FLAGS_error_model.empty()) {
     absl::StatusOr<ErrorModel> model = LoadErrorModel(FLAGS_error_model, config.schema);
     if (!model.ok()) return model.status();

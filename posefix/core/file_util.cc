@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -195,11 +196,23 @@ absl::Status CreateDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
-std::string ResolveUserPath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
+std::string JoinPath(const std::string& folder, const std::string& path) {
+  if (path.empty() || path[0] == '/' || folder.empty()) return path;
+  return absl::StrCat(folder, "/", path);
+}
+
+bool PathExists(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+std::string UserWorkingDirectory() {
   const char* working_directory = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (working_directory == nullptr || *working_directory == '\0') return path;
-  return absl::StrCat(working_directory, "/", path);
+  return working_directory == nullptr ? "" : working_directory;
+}
+
+std::string ResolveUserPath(const std::string& path) {
+  return JoinPath(UserWorkingDirectory(), path);
 }
 
 }  // namespace posefix

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/text_proto.h"
@@ -202,6 +203,20 @@ absl::Status ValidateKeypointSchema(const KeypointSchema& schema, absl::string_v
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<KeypointSchema> ResolveKeypointSchema(const std::string& name_or_file,
+                                                     const std::string& base_dir) {
+  if (absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(name_or_file); builtin.ok()) {
+    return **builtin;
+  }
+  const std::string path = JoinPath(base_dir, name_or_file);
+  if (!PathExists(path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keypoint schema '", name_or_file, "': neither a built-in schema (",
+                     absl::StrJoin(BuiltinSchemaNames(), ", "), ") nor a file (", path, ")"));
+  }
+  return LoadKeypointSchema(path);
 }
 
 absl::StatusOr<KeypointSchema> LoadKeypointSchema(const std::string& path) {

@@ -32,6 +32,12 @@ absl::Status ValidateKeypointSchema(const KeypointSchema& schema,
 // Reads and validates a text-format KeypointSchema file.
 absl::StatusOr<KeypointSchema> LoadKeypointSchema(const std::string& path);
 
+// The one way a schema is named, on every command line and in specs: a
+// built-in name (BuiltinSchemaNames), else a text-format KeypointSchema file,
+// a relative path being taken relative to `base_dir` when that is not empty.
+absl::StatusOr<KeypointSchema> ResolveKeypointSchema(const std::string& name_or_file,
+                                                     const std::string& base_dir = "");
+
 // flip[j] is j's left/right counterpart, or j itself for a central keypoint.
 std::vector<int> FlipPermutation(const KeypointSchema& schema);
 

@@ -111,6 +111,29 @@ TEST(KeypointSchemaTest, LoadsACustomSchemaFromTextFormat) {
   EXPECT_EQ(FlipPermutation(*schema), (std::vector<int>{2, 1, 0}));
 }
 
+TEST(KeypointSchemaTest, ResolvesABuiltinNameOrAFileRelativeToItsBase) {
+  absl::StatusOr<KeypointSchema> builtin = ResolveKeypointSchema("mpii", "/nowhere");
+  ASSERT_TRUE(builtin.ok()) << builtin.status();
+  EXPECT_EQ(builtin->keypoint_names_size(), 16);
+
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  std::ofstream(dir + "/two.pbtxt") << "name: \"two\"\nkeypoint_names: [\"a\", \"b\"]\n"
+                                       "sigmas: [0.1, 0.2]\n";
+  for (const auto& [name, base] : std::vector<std::pair<std::string, std::string>>{
+           {"two.pbtxt", dir}, {dir + "/two.pbtxt", "/nowhere"}, {dir + "/two.pbtxt", ""}}) {
+    absl::StatusOr<KeypointSchema> file = ResolveKeypointSchema(name, base);
+    ASSERT_TRUE(file.ok()) << name << " in " << base << ": " << file.status();
+    EXPECT_EQ(file->name(), "two");
+  }
+
+  absl::StatusOr<KeypointSchema> unknown = ResolveKeypointSchema("cocoo", dir);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("'cocoo'"), std::string::npos) << unknown.status();
+  EXPECT_NE(unknown.status().message().find("coco, crowdpose, mpii, posetrack"),
+            std::string::npos);
+  EXPECT_NE(unknown.status().message().find(dir + "/cocoo"), std::string::npos);
+}
+
 TEST(KeypointSchemaTest, LoadRejectsUnknownFieldsWithFileAndLine) {
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/bad.pbtxt";
   std::ofstream(path) << "name: \"x\"\nkeypoint_nmes: [\"a\"]\n";

@@ -17,12 +17,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-absl::StatusOr<KeypointSchema> ResolveSchema(const std::string& name_or_path) {
-  absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(name_or_path);
-  if (builtin.ok()) return **builtin;
-  return LoadKeypointSchema(name_or_path);
-}
-
 void ToProto(const CocoSummaryStats& stats, CocoKeypointStats* proto) {
   proto->set_ap(stats.values[0]);
   proto->set_ap50(stats.values[1]);
@@ -47,9 +41,8 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
                                                 EvaluateTimings* timings) {
   EvaluateTimings local_timings;
   if (timings == nullptr) timings = &local_timings;
-  absl::StatusOr<KeypointSchema> schema = ResolveSchema(request.schema);
-  if (!schema.ok()) return schema.status();
-  const int num_keypoints = schema->keypoint_names_size();
+  const KeypointSchema& schema = request.schema;
+  const int num_keypoints = schema.keypoint_names_size();
 
   auto start = std::chrono::steady_clock::now();
   absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(request.ground_truth_file, num_keypoints);
@@ -61,13 +54,13 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   EvaluationMetrics metrics;
   metrics.set_ground_truth_file(request.ground_truth_file);
   metrics.set_results_file(request.results_file);
-  metrics.set_schema(schema->name());
+  metrics.set_schema(schema.name());
   metrics.set_num_images(gt->images.size());
   metrics.set_num_results(dt->results.size());
 
   start = std::chrono::steady_clock::now();
   CocoEvalParams params;
-  params.variances = OksVariances(*schema);
+  params.variances = OksVariances(schema);
   absl::StatusOr<CocoSummaryStats> stats =
       EvaluateKeypoints(*gt, dt->results, params, dt->areas, request.num_threads);
   if (!stats.ok()) return stats.status();
@@ -77,7 +70,7 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   start = std::chrono::steady_clock::now();
   if (request.analyze) {
     absl::StatusOr<ErrorAnalysis> analysis =
-        AnalyzeKeypointErrors(*gt, dt->results, dt->areas, *schema);
+        AnalyzeKeypointErrors(*gt, dt->results, dt->areas, schema);
     if (!analysis.ok()) return analysis.status();
     *metrics.mutable_error_analysis() = *std::move(analysis);
   }

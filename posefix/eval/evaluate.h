@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "posefix/core/keypoint_schema.h"
 #include "posefix/eval/metrics.pb.h"
 
 namespace posefix {
@@ -12,8 +13,7 @@ namespace posefix {
 struct EvaluateRequest {
   std::string ground_truth_file;
   std::string results_file;
-  // A built-in schema name ("coco", ...) or a text-format KeypointSchema file.
-  std::string schema = "coco";
+  KeypointSchema schema = CocoSchema();
   // Adds the error taxonomy and corrected AP.
   bool analyze = false;
   // When set, the OKS change from these results to results_file.

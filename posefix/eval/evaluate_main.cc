@@ -39,8 +39,13 @@ int Main() {
   EvaluateRequest request;
   request.ground_truth_file = ResolveUserPath(FLAGS_gt);
   request.results_file = ResolveUserPath(FLAGS_dt);
-  request.schema = FLAGS_schema;
-  if (!BuiltinSchema(FLAGS_schema).ok()) request.schema = ResolveUserPath(FLAGS_schema);
+  absl::StatusOr<KeypointSchema> schema =
+      ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
+  if (!schema.ok()) {
+    std::cerr << "evaluate: --schema: " << schema.status().message() << "\n";
+    return 1;
+  }
+  request.schema = *std::move(schema);
   request.analyze = FLAGS_analyze;
   if (!FLAGS_baseline_dt.empty()) request.baseline_results_file = ResolveUserPath(FLAGS_baseline_dt);
   request.num_threads = FLAGS_threads;

@@ -1,7 +1,6 @@
 #include "posefix/experiments/runner.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,16 +41,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-bool Exists(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0;
-}
-
-std::string JoinPath(const std::string& folder, const std::string& path) {
-  if (path.empty() || path[0] == '/' || folder.empty()) return path;
-  return absl::StrCat(folder, "/", path);
-}
-
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
   std::tm utc;
@@ -66,10 +55,8 @@ void Log(const RunnerOptions& options, const std::string& run_id, const std::str
 }
 
 absl::StatusOr<KeypointSchema> SchemaOf(const ExperimentSpec& spec, const std::string& root) {
-  const std::string name = spec.dataset().schema().empty() ? "coco" : spec.dataset().schema();
-  absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(name);
-  if (builtin.ok()) return **builtin;
-  return LoadKeypointSchema(JoinPath(root, name));
+  return ResolveKeypointSchema(spec.dataset().schema().empty() ? "coco" : spec.dataset().schema(),
+                               root);
 }
 
 // The pieces of a spec's run resolved against the file system.
@@ -109,7 +96,7 @@ absl::StatusOr<std::string> DependencyCheckpoint(const std::string& spec_path,
                                                  const std::string& dependency,
                                                  const RunnerOptions& options, int depth) {
   const std::string path = ResolveRelativeTo(spec_path, dependency);
-  if (!Exists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
+  if (!PathExists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
   absl::StatusOr<RunMetrics> metrics = RunWithDepth(path, options, depth + 1);
   if (!metrics.ok()) return metrics.status();
   return JoinPath(JoinPath(options.out_dir, metrics->run_id()), metrics->checkpoint());
@@ -229,7 +216,7 @@ absl::StatusOr<std::string> InputPoses(const RunPlan& plan) {
     return file;
   }
   const std::string path = JoinPath(plan.run_dir, "input_results.json");
-  if (Exists(path)) return path;
+  if (PathExists(path)) return path;
   const std::string ground_truth = JoinPath(plan.data_root, dataset.eval_annotations());
   CocoReadOptions read_options;
   read_options.num_keypoints = plan.schema.keypoint_names_size();
@@ -262,7 +249,7 @@ absl::StatusOr<std::string> InputPoses(const RunPlan& plan) {
 
 absl::Status CheckFile(const std::string& spec_path, const std::string& field,
                        const std::string& path) {
-  if (Exists(path)) return absl::OkStatus();
+  if (PathExists(path)) return absl::OkStatus();
   return FieldError(spec_path, field, absl::StrCat(path, ": no such file or folder"));
 }
 
@@ -390,7 +377,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
 
   // A run directory holds exactly one merged spec.
   const std::string spec_file = JoinPath(plan.run_dir, "spec.pbtxt");
-  if (Exists(plan.run_dir)) {
+  if (PathExists(plan.run_dir)) {
     ExperimentSpec existing;
     if (absl::Status s = ReadTextProto(spec_file, &existing); !s.ok()) {
       return absl::AlreadyExistsError(
@@ -403,7 +390,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
                                                    "); not overwriting it"));
     }
     const std::string metrics_file = JoinPath(plan.run_dir, "metrics.pb");
-    if (Exists(metrics_file)) {
+    if (PathExists(metrics_file)) {
       absl::StatusOr<RunMetrics> metrics = ReadRunMetrics(metrics_file);
       if (metrics.ok()) {
         Log(options, plan.run_id, "finished earlier; skipped");
@@ -429,7 +416,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     if (plan.spec.checkpoint_epoch() > 0) {
       checkpoint = EpochCheckpointPath(std::filesystem::path(checkpoint).parent_path().string(),
                                        plan.spec.checkpoint_epoch() - 1);
-      if (!Exists(checkpoint)) {
+      if (!PathExists(checkpoint)) {
         return FieldError(spec_path, "checkpoint_epoch",
                           absl::StrCat(checkpoint,
                                        ": no such checkpoint (not reached, or "
@@ -459,7 +446,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
         absl::StrCat(plan.run_dir, ": this spec is running in another process (",
                      run_lock.status().message(), "); not running it twice"));
   }
-  if (!Exists(spec_file)) {
+  if (!PathExists(spec_file)) {
     if (absl::Status s = WriteTextProto(spec_file, plan.spec); !s.ok()) return s;
   }
   WriteRunIndex(options.out_dir).IgnoreError();
@@ -530,7 +517,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   const std::string refined = JoinPath(plan.run_dir, "refined_results.json");
   const std::string refine_record_path = JoinPath(plan.run_dir, "refine.pbtxt");
   RefineRecord refine_record;
-  if (!Exists(refined) || !ReadTextProto(refine_record_path, &refine_record).ok()) {
+  if (!PathExists(refined) || !ReadTextProto(refine_record_path, &refine_record).ok()) {
     const auto refine_start = std::chrono::steady_clock::now();
     Log(options, plan.run_id, "refining " + input);
     std::string poses = input;
@@ -556,8 +543,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   auto eval_start = std::chrono::steady_clock::now();
   EvaluateRequest request;
   request.ground_truth_file = JoinPath(plan.data_root, dataset.eval_annotations());
-  request.schema = dataset.schema().empty() ? "coco" : JoinPath(plan.data_root, dataset.schema());
-  if (BuiltinSchema(dataset.schema()).ok()) request.schema = dataset.schema();
+  request.schema = plan.schema;
   request.analyze = true;
   request.num_threads =
       plan.spec.evaluation().num_threads() > 0 ? plan.spec.evaluation().num_threads() : 2;
@@ -612,7 +598,7 @@ absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
                                               plan->spec.estimator_from_spec()}}) {
       if (dependency.empty()) continue;
       const std::string path = ResolveRelativeTo(spec_path, dependency);
-      if (!Exists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
+      if (!PathExists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
       if (depth >= kMaxDependencyDepth) {
         return FieldError(spec_path, field, "dependencies nested too deep (a cycle?)");
       }
@@ -639,7 +625,7 @@ absl::Status WriteRunIndex(const std::string& out_dir) {
   std::vector<std::string> runs;
   while (dirent* entry = readdir(dir)) {
     const std::string name = entry->d_name;
-    if (name != "." && name != ".." && Exists(JoinPath(JoinPath(out_dir, name), "spec.pbtxt"))) {
+    if (name != "." && name != ".." && PathExists(JoinPath(JoinPath(out_dir, name), "spec.pbtxt"))) {
       runs.push_back(name);
     }
   }

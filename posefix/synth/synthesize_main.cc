@@ -18,8 +18,9 @@
 DEFINE_string(gt, "", "COCO keypoint annotation file (required).");
 DEFINE_string(out, "", "COCO results file to write (required).");
 DEFINE_uint64(seed, 0, "Seed; person p of image i draws from the stream (seed, i, p).");
-DEFINE_string(schema, "coco", "Built-in keypoint schema (coco, crowdpose, mpii, posetrack).");
-DEFINE_string(schema_file, "", "Text-format KeypointSchema; overrides --schema.");
+DEFINE_string(schema, "coco",
+              "Built-in keypoint schema (coco, crowdpose, mpii, posetrack) or a text-format "
+              "KeypointSchema file.");
 DEFINE_string(error_model, "",
               "Text-format ErrorModel; fields left out keep the release's values.");
 DEFINE_string(area, "annotation",
@@ -30,7 +31,7 @@ namespace posefix {
 namespace {
 
 absl::Status Run() {
-  ResolvePathFlags({"gt", "out", "schema_file", "error_model"});
+  ResolvePathFlags({"gt", "out", "error_model"});
   if (FLAGS_gt.empty()) return absl::InvalidArgumentError("--gt: required");
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out: required");
   absl::StatusOr<AreaSource> area_source = ParseAreaSource(FLAGS_area);
@@ -38,17 +39,12 @@ absl::Status Run() {
     return absl::InvalidArgumentError(absl::StrCat("--area: ", area_source.status().message()));
   }
 
-  KeypointSchema schema;
-  if (!FLAGS_schema_file.empty()) {
-    absl::StatusOr<KeypointSchema> loaded = LoadKeypointSchema(FLAGS_schema_file);
-    if (!loaded.ok()) return loaded.status();
-    schema = *loaded;
-  } else {
-    absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(FLAGS_schema);
-    if (!builtin.ok())
-      return absl::InvalidArgumentError(absl::StrCat("--schema: ", builtin.status().message()));
-    schema = **builtin;
+  absl::StatusOr<KeypointSchema> resolved =
+      ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--schema: ", resolved.status().message()));
   }
+  const KeypointSchema& schema = *resolved;
 
   absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, schema);
   if (!synthesizer.ok()) return synthesizer.status();
