@@ -116,6 +116,7 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
+  posefix::KeepLargeAllocationsInTheHeap();
   return posefix::RunCommandLine(
       argc, argv, "Refines COCO keypoint results with PoseFix; see tools/refine.cc.", posefix::Run);
 }

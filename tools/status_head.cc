@@ -48,6 +48,7 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
+  posefix::KeepLargeAllocationsInTheHeap();
   return posefix::RunCommandLine(argc, argv,
                                  "Status-head accuracy on held-out synthesized poses; see "
                                  "tools/status_head.cc.",

@@ -111,5 +111,6 @@ absl::Status Run() {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
+  posefix::KeepLargeAllocationsInTheHeap();
   return posefix::RunCommandLine(argc, argv, "Trains PoseFix; see tools/train.cc.", posefix::Run);
 }

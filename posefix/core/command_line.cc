@@ -1,5 +1,7 @@
 #include "posefix/core/command_line.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -26,6 +28,12 @@ int RunCommandLine(int argc, char** argv, const char* usage, absl::Status (*run)
   if (status.ok()) return 0;
   std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
   return 1;
+}
+
+void KeepLargeAllocationsInTheHeap() {
+  constexpr int kOneGiB = 1 << 30;
+  mallopt(M_MMAP_THRESHOLD, kOneGiB);
+  mallopt(M_TRIM_THRESHOLD, kOneGiB);
 }
 
 }  // namespace posefix

@@ -18,6 +18,15 @@ void ResolvePathFlags(std::initializer_list<const char*> flag_names);
 // stderr. Returns the process exit code: 0, or 1 on failure.
 int RunCommandLine(int argc, char** argv, const char* usage, absl::Status (*run)());
 
+// For the main() of programs that allocate tensors of tens of megabytes per
+// batch (training, refinement, their benchmarks): glibc serves allocations
+// above 32 MiB with fresh mmaps, so every batch page-faults its tensors
+// in again and unmaps them (measured: 60% of the loader-and-encode time in
+// the kernel). Keeps allocations up to 1 GiB in the heap and freed memory
+// there, to be reused by the next batch. A process-wide setting: never
+// called from library code.
+void KeepLargeAllocationsInTheHeap();
+
 }  // namespace posefix
 
 #endif  // POSEFIX_CORE_COMMAND_LINE_H_

@@ -41,6 +41,13 @@ Loader::Loader(const CocoDataset* dataset, std::string image_root, const Keypoin
       persons_(TrainablePersons(*dataset)),
       image_index_(IndexImages(*dataset)),
       persons_by_image_(GroupAnnotationsByImage(*dataset)) {
+  absl::flat_hash_map<int64_t, int> group_of_image;
+  for (int i = 0; i < static_cast<int>(persons_.size()); ++i) {
+    const int64_t image_id = dataset_->annotations[persons_[i]].image_id;
+    auto [it, inserted] = group_of_image.try_emplace(image_id, image_groups_.size());
+    if (inserted) image_groups_.emplace_back();
+    image_groups_[it->second].push_back(i);
+  }
   for (int i = 0; i < options_.num_threads(); ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -57,71 +64,95 @@ void Loader::StopWorkers() {
 }
 
 void Loader::StartEpoch(int epoch) {
-  // A seeded Fisher-Yates shuffle: the same order on every machine.
-  std::vector<int> order(persons_.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  // Seeded Fisher-Yates shuffles (the same order on every machine): of the
+  // images, then of each image's persons.
   DeterministicRandom random(MixSeed({seed_, static_cast<uint64_t>(epoch), 0x5EED}));
-  for (size_t i = order.size(); i > 1; --i) {
-    const size_t j = static_cast<size_t>(random.Uniform01() * static_cast<double>(i));
-    std::swap(order[i - 1], order[j]);
+  auto shuffle = [&random](std::vector<int>& values) {
+    for (size_t i = values.size(); i > 1; --i) {
+      const size_t j = static_cast<size_t>(random.Uniform01() * static_cast<double>(i));
+      std::swap(values[i - 1], values[j]);
+    }
+  };
+  std::vector<int> images(image_groups_.size());
+  for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<int>(i);
+  shuffle(images);
+  std::vector<int> order, group_starts;
+  order.reserve(persons_.size());
+  for (int image : images) {
+    std::vector<int> persons = image_groups_[image];
+    shuffle(persons);
+    group_starts.push_back(static_cast<int>(order.size()));
+    order.insert(order.end(), persons.begin(), persons.end());
   }
+  group_starts.push_back(static_cast<int>(order.size()));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     order_ = std::move(order);
+    group_starts_ = std::move(group_starts);
     epoch_ = epoch;
     ++generation_;
-    next_to_claim_ = 0;
+    next_group_ = 0;
     next_to_return_ = 0;
     window_.clear();
   }
   changed_.notify_all();
 }
 
-Loader::Slot Loader::Produce(int person, int position, int epoch) const {
-  Slot slot;
-  slot.ready = true;
-  const PersonAnnotation& annotation = dataset_->annotations[person];
-  const ImageInfo& image_info = dataset_->images[image_index_.at(annotation.image_id)];
+std::vector<Loader::Slot> Loader::ProduceImage(int begin, int end, int epoch) const {
+  std::vector<Slot> slots(end - begin);
+  const int64_t image_id = dataset_->annotations[persons_[order_[begin]]].image_id;
+  const ImageInfo& image_info = dataset_->images[image_index_.at(image_id)];
   const std::string path = absl::StrCat(image_root_, "/", image_info.file_name);
   const cv::Mat image = ReadImage(path);
-  if (image.empty()) {
-    slot.skipped = options_.skip_unreadable_images();
-    slot.sample = absl::NotFoundError(
-        absl::StrCat(path, ": cannot read or decode the image of annotation ", annotation.id,
-                     " (images[].file_name \"", image_info.file_name, "\")"));
-    return slot;
+  for (int position = begin; position < end; ++position) {
+    const int person = persons_[order_[position]];
+    const PersonAnnotation& annotation = dataset_->annotations[person];
+    Slot& slot = slots[position - begin];
+    slot.ready = true;
+    if (image.empty()) {
+      slot.skipped = options_.skip_unreadable_images();
+      slot.sample = absl::NotFoundError(
+          absl::StrCat(path, ": cannot read or decode the image of annotation ", annotation.id,
+                       " (images[].file_name \"", image_info.file_name, "\")"));
+      continue;
+    }
+    const uint64_t seed =
+        MixSeed({seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(position)});
+    try {
+      slot.sample = MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(image_id),
+                                       *schema_, options_, overlap_iou_, synthesizer_, seed);
+    } catch (const cv::Exception& error) {  // e.g. a failed allocation
+      slot.sample = absl::ResourceExhaustedError(
+          absl::StrCat(path, ": annotation ", annotation.id, ": OpenCV failed: ", error.what()));
+    }
   }
-  const uint64_t seed =
-      MixSeed({seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(position)});
-  try {
-    slot.sample =
-        MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(annotation.image_id),
-                           *schema_, options_, overlap_iou_, synthesizer_, seed);
-  } catch (const cv::Exception& error) {  // e.g. a failed allocation
-    slot.sample = absl::ResourceExhaustedError(
-        absl::StrCat(path, ": annotation ", annotation.id, ": OpenCV failed: ", error.what()));
-  }
-  return slot;
+  return slots;
 }
 
 void Loader::Work() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    // The next image's persons fit within the capacity ahead of the
+    // consumer, or are the very next positions it waits for.
     changed_.wait(lock, [this] {
-      return stopping_ || (epoch_ >= 0 && next_to_claim_ < static_cast<int>(order_.size()) &&
-                           next_to_claim_ < next_to_return_ + options_.queue_capacity());
+      if (stopping_) return true;
+      if (epoch_ < 0 || next_group_ + 1 >= static_cast<int>(group_starts_.size())) return false;
+      return group_starts_[next_group_ + 1] <= next_to_return_ + options_.queue_capacity() ||
+             group_starts_[next_group_] == next_to_return_;
     });
     if (stopping_) return;
-    const int position = next_to_claim_++;
-    const int person = persons_[order_[position]];
+    const int begin = group_starts_[next_group_], end = group_starts_[next_group_ + 1];
+    ++next_group_;
     const int epoch = epoch_, generation = generation_;
     lock.unlock();
-    Slot slot = Produce(person, position, epoch);
+    std::vector<Slot> slots = ProduceImage(begin, end, epoch);
     lock.lock();
     if (generation != generation_) continue;  // the epoch was restarted meanwhile
-    const int offset = position - next_to_return_;
-    if (static_cast<int>(window_.size()) <= offset) window_.resize(offset + 1);
-    window_[offset] = std::move(slot);
+    const int offset = begin - next_to_return_;
+    if (static_cast<int>(window_.size()) < end - next_to_return_) {
+      window_.resize(end - next_to_return_);
+    }
+    for (int i = 0; i < end - begin; ++i) window_[offset + i] = std::move(slots[i]);
     changed_.notify_all();
   }
 }

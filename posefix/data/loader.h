@@ -22,10 +22,12 @@
 namespace posefix {
 
 // Decodes, crops, augments and synthesizes training samples on worker
-// threads, at most `queue_capacity` ahead of the consumer. The samples of an
-// epoch come in a shuffled order and with augmentations that depend only on
-// (seed, epoch, position): the same seed gives the same stream whatever the
-// thread count.
+// threads, at most `queue_capacity` ahead of the consumer (or one image's
+// persons, when an image alone has more). An epoch visits the images in a
+// shuffled order and each image's persons one after the other, in a
+// shuffled order, so that a worker decodes each image once for all its
+// persons. Augmentations and synthesis depend only on (seed, epoch,
+// position): the same seed gives the same stream whatever the thread count.
 class Loader {
  public:
   // `dataset` and `schema` must outlive the loader; `options` must be
@@ -65,8 +67,9 @@ class Loader {
 
   void Work();
   void StopWorkers();
-  // Makes the sample of dataset annotation `person` at `position` of `epoch`.
-  Slot Produce(int person, int position, int epoch) const;
+  // Makes the samples of positions [begin, end) of `epoch`, persons of one
+  // image, decoding it once.
+  std::vector<Slot> ProduceImage(int begin, int end, int epoch) const;
 
   const CocoDataset* dataset_;
   const std::string image_root_;
@@ -76,15 +79,18 @@ class Loader {
   const InputPoseSynthesizer synthesizer_;
   const uint64_t seed_;
   std::vector<int> persons_;
+  // persons_ grouped by image: positions in persons_.
+  std::vector<std::vector<int>> image_groups_;
   absl::flat_hash_map<int64_t, int> image_index_;
   absl::flat_hash_map<int64_t, std::vector<int>> persons_by_image_;
 
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<int> order_;  // this epoch's permutation of persons_
+  std::vector<int> group_starts_;  // where each image's persons begin in order_, then its size
+  int next_group_ = 0;             // first group no worker has taken
   int epoch_ = -1;
   int generation_ = 0;       // bumped by StartEpoch so stale work is dropped
-  int next_to_claim_ = 0;    // first position no worker has taken
   int next_to_return_ = 0;   // first position the consumer has not taken
   std::deque<Slot> window_;  // positions [next_to_return_, next_to_return_ + size)
   bool stopping_ = false;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/experiments/report.h"
@@ -59,6 +60,7 @@ std::string ResolveSpecPath(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  posefix::KeepLargeAllocationsInTheHeap();
   gflags::SetUsageMessage("--spec=SPEC.pbtxt | --suite=FOLDER  [--out_dir=DIR]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (FLAGS_spec.empty() == FLAGS_suite.empty()) {

@@ -245,6 +245,45 @@ TEST(PoseCodecTest, EveryVariantDecodesItsOwnTarget) {
   }
 }
 
+// The trainer renders inputs and targets on its device: a GPU must give the
+// CPU's numbers.
+TEST(PoseCodecTest, CudaEncodesAndDecodesAsTheCpu) {
+  if (!at::hasCUDA()) {
+    GTEST_SKIP() << "No CUDA device visible to LibTorch (a CUDA build with a GPU runs this).";
+  }
+  const at::Device cuda(at::kCUDA);
+  for (PoseInputEncoding input : {POSE_INPUT_COARSE, POSE_INPUT_FINE}) {
+    for (PoseOutputEncoding output : {POSE_OUTPUT_INTEGRAL, POSE_OUTPUT_GAUSSIAN}) {
+      ResolvedModelOptions options;
+      options.input_height = 256;
+      options.input_width = 192;
+      options.num_keypoints = 3;
+      options.input_encoding = input;
+      options.output_encoding = output;
+      const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(options);
+      const at::Tensor poses = Poses({8.5f, 12, 1, 120.25f, 200, 1, -30, 60, 1}, 3);
+      const at::Tensor truth = Poses({10, 14, 2, 118, 204.5f, 1, 0, 60, 0}, 3);
+      const at::Tensor crops =
+          at::randint(0, 256, {1, 256, 192, 3}, at::TensorOptions().dtype(at::kByte));
+      // Float reductions may sum in another order on the GPU: decoded pixels
+      // get a looser absolute tolerance than the maps.
+      auto expect_same = [&](const at::Tensor& cpu, const at::Tensor& gpu, const char* what,
+                             double atol = 1e-5) {
+        EXPECT_TRUE(at::allclose(cpu, gpu.cpu(), 1e-5, atol)) << VariantName(options) << " " << what;
+      };
+      expect_same(codec->EncodeImages(crops), codec->EncodeImages(crops.to(cuda)), "images");
+      expect_same(codec->EncodePoses(poses), codec->EncodePoses(poses.to(cuda)), "input heatmaps");
+      const TrainingTargets cpu = codec->EncodeTargets(truth);
+      const TrainingTargets gpu = codec->EncodeTargets(truth.to(cuda));
+      expect_same(cpu.heatmaps, gpu.heatmaps, "target heatmaps");
+      expect_same(cpu.weights, gpu.weights, "loss weights");
+      expect_same(cpu.coords, gpu.coords, "target cells");
+      expect_same(codec->Decode(cpu.heatmaps * 100), codec->Decode(gpu.heatmaps * 100), "decoding",
+                  1e-3);
+    }
+  }
+}
+
 TEST(PoseCodecTest, EncodeImagesNormalizesInTheConfiguredChannelOrder) {
   ResolvedModelOptions options = TinyOptions();
   at::Tensor crops = at::zeros({1, 8, 8, 3}, at::kByte);

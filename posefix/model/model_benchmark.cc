@@ -12,6 +12,7 @@
 #include <torch/utils.h>
 
 #include "benchmark/benchmark.h"
+#include "posefix/core/command_line.h"
 #include "posefix/model/codec.h"
 #include "posefix/model/network.h"
 
@@ -139,6 +140,7 @@ void RegisterAll(torch::Device device) {
 }  // namespace posefix
 
 int main(int argc, char** argv) {
+  posefix::KeepLargeAllocationsInTheHeap();  // as tools:train does
   int threads = 2;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);

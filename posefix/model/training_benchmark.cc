@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/data/loader.h"
@@ -138,4 +139,10 @@ BENCHMARK(BM_RefineInstances)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Us
 }  // namespace
 }  // namespace posefix
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  posefix::KeepLargeAllocationsInTheHeap();  // as tools:train does
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
