@@ -1,13 +1,16 @@
 #include "posefix/core/coco_io.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -66,15 +69,21 @@ class FieldReader {
   }
 
   absl::StatusOr<int64_t> Integer(element value, const std::string& field) const {
+    if (std::optional<int64_t> integer = ExactInteger(value)) return *integer;
+    return Error(field, absl::StrCat("expected an integer, got ", Describe(value)));
+  }
+
+  // An integer, or a double that is one exactly (Python writes integral ids
+  // from numpy as 139.0).
+  static std::optional<int64_t> ExactInteger(element value) {
     if (value.type() == element_type::INT64) return value.get_int64().value_unsafe();
     if (value.type() == element_type::DOUBLE) {
-      // Python writes integral ids from numpy as 139.0; accept exact integers.
       const double number = value.get_double().value_unsafe();
       if (std::floor(number) == number && std::fabs(number) < 9.0e15) {
         return static_cast<int64_t>(number);
       }
     }
-    return Error(field, absl::StrCat("expected an integer, got ", Describe(value)));
+    return std::nullopt;
   }
 
   absl::StatusOr<std::string> String(element value, const std::string& field) const {
@@ -629,11 +638,49 @@ absl::Status WriteCocoDataset(const std::string& path, const CocoDataset& datase
   return WriteFileAtomically(path, CocoDatasetToJson(dataset));
 }
 
-absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
-                                                             std::string text,
-                                                             const ResultsReadOptions& options) {
+namespace {
+
+// One result of a results file; `index` is its place in the array.
+absl::StatusOr<KeypointResult> ParseResult(const FieldReader& reader, element value, size_t index,
+                                           const ResultsReadOptions& options,
+                                           const absl::flat_hash_set<int64_t>& known_images) {
+  const std::string path = absl::StrCat("[", index, "]");
+  if (!value.is_object()) return reader.Error(path, "expected an object");
+  KeypointResult result;
+  for (auto [name, slot] : {std::pair<const char*, int64_t*>{"image_id", &result.image_id},
+                            std::pair<const char*, int64_t*>{"category_id", &result.category_id}}) {
+    auto member = reader.Member(value, path, name, true);
+    if (!member.ok()) return member.status();
+    auto integer = reader.Integer(**member, FieldReader::Join(path, name));
+    if (!integer.ok()) return integer.status();
+    *slot = *integer;
+  }
+  if (options.ground_truth != nullptr && !known_images.contains(result.image_id)) {
+    return reader.Error(path + ".image_id", absl::StrCat("image ", result.image_id,
+                                                         " is not in the ground-truth images"));
+  }
+  auto keypoints = reader.Member(value, path, "keypoints", true);
+  if (!keypoints.ok()) return keypoints.status();
+  auto pose = reader.Keypoints(**keypoints, path + ".keypoints", options.num_keypoints);
+  if (!pose.ok()) return pose.status();
+  result.keypoints = *std::move(pose);
+  auto score = reader.Member(value, path, "score", true);
+  if (!score.ok()) return score.status();
+  auto number = reader.Number(**score, path + ".score");
+  if (!number.ok()) return number.status();
+  result.score = *number;
+  if (options.keep_extra_fields) {
+    CollectExtra(value, {"image_id", "category_id", "keypoints", "score"}, &result.extra);
+  }
+  return result;
+}
+
+// The results of a JSON array text.
+absl::StatusOr<std::vector<KeypointResult>> ParseResultsArray(
+    absl::string_view source, std::string* text, const ResultsReadOptions& options,
+    const absl::flat_hash_set<int64_t>& known_images) {
   simdjson::dom::parser parser;
-  auto document = ParseJson(source, &text, &parser);
+  auto document = ParseJson(source, text, &parser);
   if (!document.ok()) return document.status();
   const FieldReader reader(source);
   simdjson::dom::array values;
@@ -641,45 +688,72 @@ absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view s
     return reader.Error("(top level)",
                         "expected a JSON array of {image_id, category_id, keypoints, score}");
   }
+  std::vector<KeypointResult> results;
+  results.reserve(values.size());
+  for (element value : values) {
+    absl::StatusOr<KeypointResult> result =
+        ParseResult(reader, value, results.size(), options, known_images);
+    if (!result.ok()) return result.status();
+    results.push_back(*std::move(result));
+  }
+  return results;
+}
+
+// Where `text`, a JSON array of objects, can be cut in two near its middle:
+// the offset of a comma between two top-level objects ("}" and "{" around
+// it, whitespace aside), or nullopt. A comma inside a string can look the
+// same; the halves then fail to parse and the caller reads the whole.
+std::optional<size_t> MiddleBetweenObjects(absl::string_view text) {
+  for (size_t i = text.size() / 2; i + 1 < text.size(); ++i) {
+    if (text[i] != ',') continue;
+    size_t before = i, after = i + 1;
+    while (before > 0 && std::isspace(static_cast<unsigned char>(text[before - 1]))) --before;
+    while (after < text.size() && std::isspace(static_cast<unsigned char>(text[after]))) ++after;
+    if (before > 0 && text[before - 1] == '}' && after < text.size() && text[after] == '{') {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
+                                                             std::string text,
+                                                             const ResultsReadOptions& options) {
   absl::flat_hash_set<int64_t> known_images;
   if (options.ground_truth != nullptr) {
     for (const ImageInfo& image : options.ground_truth->images) known_images.insert(image.id);
   }
-  std::vector<KeypointResult> results;
-  results.reserve(values.size());
-  for (element value : values) {
-    const std::string path = absl::StrCat("[", results.size(), "]");
-    if (!value.is_object()) return reader.Error(path, "expected an object");
-    KeypointResult result;
-    for (auto [name, slot] :
-         {std::pair<const char*, int64_t*>{"image_id", &result.image_id},
-          std::pair<const char*, int64_t*>{"category_id", &result.category_id}}) {
-      auto member = reader.Member(value, path, name, true);
-      if (!member.ok()) return member.status();
-      auto integer = reader.Integer(**member, FieldReader::Join(path, name));
-      if (!integer.ok()) return integer.status();
-      *slot = *integer;
-    }
-    if (options.ground_truth != nullptr && !known_images.contains(result.image_id)) {
-      return reader.Error(path + ".image_id", absl::StrCat("image ", result.image_id,
-                                                           " is not in the ground-truth images"));
-    }
-    auto keypoints = reader.Member(value, path, "keypoints", true);
-    if (!keypoints.ok()) return keypoints.status();
-    auto pose = reader.Keypoints(**keypoints, path + ".keypoints", options.num_keypoints);
-    if (!pose.ok()) return pose.status();
-    result.keypoints = *std::move(pose);
-    auto score = reader.Member(value, path, "score", true);
-    if (!score.ok()) return score.status();
-    auto number = reader.Number(**score, path + ".score");
-    if (!number.ok()) return number.status();
-    result.score = *number;
-    if (options.keep_extra_fields) {
-      CollectExtra(value, {"image_id", "category_id", "keypoints", "score"}, &result.extra);
-    }
-    results.push_back(std::move(result));
+  // Two halves on two threads for a large file: the first in place (its
+  // cutting comma becomes the closing bracket), the second copied behind an
+  // opening one. Any error, and the whole file is read again in one piece,
+  // for the error message with the right position and element index.
+  constexpr size_t kSplitAbove = 1 << 20;
+  const size_t start = text.find_first_not_of(" \t\n\r");
+  std::optional<size_t> cut;
+  if (options.num_threads > 1 && text.size() > kSplitAbove && start != std::string::npos &&
+      text[start] == '[') {
+    cut = MiddleBetweenObjects(text);
   }
-  return results;
+  if (cut) {
+    std::string second = absl::StrCat("[", absl::string_view(text).substr(*cut + 1));
+    text.resize(*cut + 1);  // keeps the capacity, and so simdjson's padding
+    text[*cut] = ']';
+    absl::StatusOr<std::vector<KeypointResult>> tail;
+    std::thread worker([&] { tail = ParseResultsArray(source, &second, options, known_images); });
+    absl::StatusOr<std::vector<KeypointResult>> head =
+        ParseResultsArray(source, &text, options, known_images);
+    worker.join();
+    if (head.ok() && tail.ok()) {
+      head->reserve(head->size() + tail->size());
+      std::move(tail->begin(), tail->end(), std::back_inserter(*head));
+      return head;
+    }
+    text[*cut] = ',';
+    text.append(second, 1, std::string::npos);
+  }
+  return ParseResultsArray(source, &text, options, known_images);
 }
 
 absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(const std::string& path,

@@ -38,6 +38,9 @@ struct ResultsReadOptions {
   // When set, every result's image_id must be one of these images.
   const CocoDataset* ground_truth = nullptr;
   bool keep_extra_fields = true;
+  // Above 1 MB, a file is read in two halves on two threads when this is
+  // more than 1 (same results, same errors).
+  int num_threads = 1;
 };
 
 // Parses a COCO keypoint results file: a JSON array of

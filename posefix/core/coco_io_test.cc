@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "posefix/core/test_util.h"
 #include "posefix/core/file_util.h"
 #include "rapidjson/document.h"
 
@@ -64,7 +65,7 @@ TEST(CocoIoTest, ReadsTheRealValAnnotations) {
 }
 
 TEST(CocoIoTest, OfficialAnnotationsWithCrowdRegionsRoundTrip) {
-  const std::string original = *ReadFileToString(kFixtureGt);
+  const std::string original = OrFail(ReadFileToString(kFixtureGt));
   absl::StatusOr<CocoDataset> dataset = ParseCocoDataset(kFixtureGt, original);
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   int crowd = 0;
@@ -72,11 +73,11 @@ TEST(CocoIoTest, OfficialAnnotationsWithCrowdRegionsRoundTrip) {
   EXPECT_GT(crowd, 0);
   const std::string path = TempPath("fixture_round_trip.json");
   ASSERT_TRUE(WriteCocoDataset(path, *dataset).ok());
-  EXPECT_TRUE(SameJson(original, *ReadFileToString(path)));
+  EXPECT_TRUE(SameJson(original, OrFail(ReadFileToString(path))));
 }
 
 TEST(CocoIoTest, RealAnnotationFileRoundTripsExactly) {
-  const std::string original = *ReadFileToString(kLocalGt);
+  const std::string original = OrFail(ReadFileToString(kLocalGt));
   absl::StatusOr<CocoDataset> dataset = ParseCocoDataset(kLocalGt, original);
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   // area_is_estimate, segmentation, coco_url, info, licenses survive.
@@ -97,7 +98,7 @@ TEST(CocoIoTest, ExtraFieldsCanBeDropped) {
 TEST(CocoIoTest, RealResultsFileRoundTripsExactly) {
   absl::StatusOr<CocoDataset> gt = ReadCocoDataset(kLocalGt);
   ASSERT_TRUE(gt.ok());
-  const std::string original = *ReadFileToString(kMovenetResults);
+  const std::string original = OrFail(ReadFileToString(kMovenetResults));
   ResultsReadOptions options;
   options.ground_truth = &*gt;
   absl::StatusOr<std::vector<KeypointResult>> results =
@@ -106,7 +107,7 @@ TEST(CocoIoTest, RealResultsFileRoundTripsExactly) {
   EXPECT_GT(results->size(), 300u);
   const std::string path = TempPath("results_round_trip.json");
   ASSERT_TRUE(WriteCocoResults(path, *results).ok());
-  EXPECT_TRUE(SameJson(original, *ReadFileToString(path)));
+  EXPECT_TRUE(SameJson(original, OrFail(ReadFileToString(path))));
   absl::StatusOr<std::vector<KeypointResult>> again = ReadCocoResults(path, options);
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->size(), results->size());
@@ -269,6 +270,67 @@ TEST(CocoIoTest, ResultsErrorsNameTheEntry) {
   ExpectError(
       parse(R"([{"image_id": 9, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1}])", &*gt),
       "dt.json: [0].image_id: image 9 is not in the ground-truth images");
+}
+
+// A results file of `count` entries (about 120 bytes each), entry `odd`
+// replaced by `odd_entry` when given; `note` is an extra member of each.
+std::string ManyResults(int count, int odd = -1, const std::string& odd_entry = "",
+                        const std::string& note = R"({"k": [1, "x"]})") {
+  std::string text = "[\n";
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) text += ",\n";
+    text += i == odd ? odd_entry
+                     : absl::StrCat(R"({"image_id": )", 1 + i % 7,
+                                    R"(, "category_id": 1, "keypoints": [)", i, ".25, ", 2 * i,
+                                    R"(.5, 0.75, 10, 20, 1], "score": 0.)", i % 1000,
+                                    R"(, "note": )", note, "}");
+  }
+  return text + "\n]";
+}
+
+// Large files are read in two halves on two threads: the same results, and
+// for a bad entry in either half, the error the one-thread reading gives.
+TEST(CocoIoTest, TwoThreadsReadLargeFilesAsOne) {
+  ResultsReadOptions one = TwoKeypoints(nullptr), two = TwoKeypoints(nullptr);
+  two.num_threads = 2;
+  const std::string text = ManyResults(20000);
+  ASSERT_GT(text.size(), 2u << 20);
+  absl::StatusOr<std::vector<KeypointResult>> a = ParseCocoResults("dt.json", text, one);
+  absl::StatusOr<std::vector<KeypointResult>> b = ParseCocoResults("dt.json", text, two);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(a->size(), 20000u);
+  ASSERT_EQ(b->size(), a->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*b)[i].image_id, (*a)[i].image_id);
+    EXPECT_EQ((*b)[i].keypoints, (*a)[i].keypoints);
+    EXPECT_EQ((*b)[i].score, (*a)[i].score);
+    EXPECT_EQ((*b)[i].extra, (*a)[i].extra);
+  }
+  EXPECT_EQ((*b)[19999].keypoints[0].x, 19999.25);
+
+  for (int odd : {3, 15000}) {
+    const std::string bad = ManyResults(
+        20000, odd, R"({"image_id": 1, "category_id": 1, "keypoints": [1, 2], "score": 1})");
+    const absl::Status expected = ParseCocoResults("dt.json", bad, one).status();
+    ExpectError(expected, absl::StrCat("dt.json: [", odd, "].keypoints: expected 6 numbers"));
+    EXPECT_EQ(ParseCocoResults("dt.json", bad, two).status(), expected);
+  }
+  // A cut that lands inside a string: the halves are refused, the whole is
+  // read.
+  const std::string tricky = ManyResults(20000, -1, "", R"(["},{"])");
+  absl::StatusOr<std::vector<KeypointResult>> c = ParseCocoResults("dt.json", tricky, two);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->size(), 20000u);
+  absl::StatusOr<std::vector<KeypointResult>> d = ParseCocoResults("dt.json", tricky, one);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*c)[12345].extra, (*d)[12345].extra);
+  // Invalid JSON in the second half keeps its position.
+  std::string broken = ManyResults(20000);
+  broken[broken.size() - 10] = '#';
+  const absl::Status invalid = ParseCocoResults("dt.json", broken, one).status();
+  ExpectError(invalid, "invalid JSON");
+  EXPECT_EQ(ParseCocoResults("dt.json", broken, two).status(), invalid);
 }
 
 TEST(CocoIoTest, EmptyResultArrayIsValid) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "posefix/core/test_util.h"
 
 namespace posefix {
 namespace {
@@ -29,7 +30,7 @@ TEST(FileUtilTest, OverwriteReplacesWholeFile) {
   const std::string path = TempPath("overwrite.txt");
   ASSERT_TRUE(WriteFileAtomically(path, "a long first version").ok());
   ASSERT_TRUE(WriteFileAtomically(path, "short").ok());
-  EXPECT_EQ(*ReadFileToString(path), "short");
+  EXPECT_EQ(OrFail(ReadFileToString(path)), "short");
 }
 
 TEST(FileUtilTest, MissingFileIsNotFoundAndNamesThePath) {
@@ -55,7 +56,7 @@ TEST(FileUtilTest, SymbolicLinksAreWrittenThrough) {
   std::filesystem::create_symlink(target, link);
   ASSERT_TRUE(WriteFileAtomically(link, "new").ok());
   EXPECT_TRUE(std::filesystem::is_symlink(link));
-  EXPECT_EQ(*ReadFileToString(target), "new");
+  EXPECT_EQ(OrFail(ReadFileToString(target)), "new");
   EXPECT_FALSE(std::filesystem::exists(target + ".tmp." + std::to_string(getpid())));
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "posefix/core/test_util.h"
 #include "opencv2/imgcodecs.hpp"
 #include "posefix/core/file_util.h"
 
@@ -30,13 +31,13 @@ TEST(ImageIoTest, MissingOrNotAnImageIsEmpty) {
 }
 
 TEST(ImageIoTest, ATruncatedJpegIsNotAnImage) {
-  const std::string whole = *ReadFileToString("testdata/coco/val2017/000000000785.jpg");
+  const std::string whole = OrFail(ReadFileToString("testdata/coco/val2017/000000000785.jpg"));
   EXPECT_FALSE(IsTruncatedJpeg(whole));
   EXPECT_FALSE(IsTruncatedJpeg(whole + std::string(16, '\0')));
   EXPECT_FALSE(IsTruncatedJpeg("not a jpeg"));
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/truncated.jpg";
   ASSERT_TRUE(WriteFileAtomically(path, whole.substr(0, whole.size() / 2)).ok());
-  EXPECT_TRUE(IsTruncatedJpeg(*ReadFileToString(path)));
+  EXPECT_TRUE(IsTruncatedJpeg(OrFail(ReadFileToString(path))));
   // OpenCV decodes what is there, with only libjpeg's warning.
   EXPECT_FALSE(cv::imread(path, cv::IMREAD_COLOR).empty());
   EXPECT_TRUE(ReadImage(path).empty());

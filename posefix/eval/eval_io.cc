@@ -15,8 +15,10 @@ absl::StatusOr<CocoDataset> ReadEvalGroundTruth(const std::string& path, int num
 }
 
 absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
-                                            const CocoDataset& ground_truth, int num_keypoints) {
+                                            const CocoDataset& ground_truth, int num_keypoints,
+                                            int num_threads) {
   ResultsReadOptions options;
+  options.num_threads = num_threads;
   options.num_keypoints = num_keypoints;
   options.ground_truth = &ground_truth;
   // Kept for the "bbox" member, which decides the result areas.

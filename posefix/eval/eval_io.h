@@ -20,9 +20,11 @@ struct EvalResults {
 };
 
 // Reads a keypoint results file; every result's image must be in
-// `ground_truth`. Errors name the file and the field at fault.
+// `ground_truth`. Errors name the file and the field at fault. A large file
+// is parsed on `num_threads` (1 or 2) threads.
 absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
-                                            const CocoDataset& ground_truth, int num_keypoints);
+                                            const CocoDataset& ground_truth, int num_keypoints,
+                                            int num_threads = 1);
 
 }  // namespace posefix
 

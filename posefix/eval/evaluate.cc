@@ -47,7 +47,7 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   auto start = std::chrono::steady_clock::now();
   absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(request.ground_truth_file, num_keypoints);
   if (!gt.ok()) return gt.status();
-  absl::StatusOr<EvalResults> dt = ReadEvalResults(request.results_file, *gt, num_keypoints);
+  absl::StatusOr<EvalResults> dt = ReadEvalResults(request.results_file, *gt, num_keypoints, request.num_threads);
   if (!dt.ok()) return dt.status();
   timings->read_seconds = SecondsSince(start);
 
@@ -76,7 +76,7 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   }
   if (!request.baseline_results_file.empty()) {
     absl::StatusOr<EvalResults> baseline =
-        ReadEvalResults(request.baseline_results_file, *gt, num_keypoints);
+        ReadEvalResults(request.baseline_results_file, *gt, num_keypoints, request.num_threads);
     if (!baseline.ok()) return baseline.status();
     absl::StatusOr<OksChange> change =
         ComputeOksChange(*gt, baseline->results, baseline->areas, dt->results, dt->areas,

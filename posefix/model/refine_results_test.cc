@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "posefix/core/test_util.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
@@ -48,7 +49,7 @@ std::string Temp(const std::string& name) {
 
 TEST(RefineResultsTest, RefinesEveryPersonKeepingScores) {
   const std::unique_ptr<Refiner> refiner = SmallRefiner();
-  const std::vector<KeypointResult> input = *ReadCocoResults(kInput);
+  const std::vector<KeypointResult> input = OrFail(ReadCocoResults(kInput));
   RefineFileOptions options = Options(kInput, Temp("refined.json"));
   options.oks_nms_threshold = 0;
   absl::StatusOr<RefineReport> report = RefineResultsFile(options, refiner.get());
@@ -56,7 +57,7 @@ TEST(RefineResultsTest, RefinesEveryPersonKeepingScores) {
   EXPECT_EQ(report->input_results, static_cast<int64_t>(input.size()));
   EXPECT_EQ(report->refined + report->skipped_score + report->skipped_category,
             report->input_results);
-  const std::vector<KeypointResult> output = *ReadCocoResults(options.output);
+  const std::vector<KeypointResult> output = OrFail(ReadCocoResults(options.output));
   ASSERT_EQ(static_cast<int64_t>(output.size()), report->written);
   for (size_t i = 0, k = 0; i < input.size() && k < output.size(); ++i) {
     if (!(input[i].score > 0)) continue;
@@ -81,7 +82,7 @@ TEST(RefineResultsTest, RelativePathsMeanTheWorkingDirectory) {
 
 TEST(RefineResultsTest, OksNmsRemovesDuplicates) {
   const std::unique_ptr<Refiner> refiner = SmallRefiner();
-  std::vector<KeypointResult> input = *ReadCocoResults(kInput);
+  std::vector<KeypointResult> input = OrFail(ReadCocoResults(kInput));
   input.resize(3);
   input.push_back(input[0]);  // the same pose twice: refined identically
   const std::string path = Temp("duplicated.json");
@@ -98,7 +99,7 @@ TEST(RefineResultsTest, OksNmsScalesEachRefinedPoseByItsCropBox) {
   // their poses barely span a few pixels, so only the crop box's area (the
   // release's scale) makes them duplicates.
   const std::unique_ptr<Refiner> refiner = SmallRefiner();
-  std::vector<KeypointResult> input = *ReadCocoResults(kInput);
+  std::vector<KeypointResult> input = OrFail(ReadCocoResults(kInput));
   input.resize(1);
   input.push_back(input[0]);
   input[1].score *= 0.5;
@@ -108,7 +109,7 @@ TEST(RefineResultsTest, OksNmsScalesEachRefinedPoseByItsCropBox) {
   RefineFileOptions options = Options(path, Temp("shifted_all.json"));
   options.oks_nms_threshold = 0;
   ASSERT_TRUE(RefineResultsFile(options, refiner.get()).ok());
-  const std::vector<KeypointResult> refined = *ReadCocoResults(options.output);
+  const std::vector<KeypointResult> refined = OrFail(ReadCocoResults(options.output));
   ASSERT_EQ(refined.size(), 2u);
 
   OksNmsOptions nms;
@@ -126,7 +127,7 @@ TEST(RefineResultsTest, OksNmsScalesEachRefinedPoseByItsCropBox) {
   absl::StatusOr<RefineReport> report = RefineResultsFile(options, refiner.get());
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->removed_by_nms, 1);
-  const std::vector<KeypointResult> written = *ReadCocoResults(options.output);
+  const std::vector<KeypointResult> written = OrFail(ReadCocoResults(options.output));
   ASSERT_EQ(written.size(), 1u);
   EXPECT_EQ(written[0].keypoints, refined[0].keypoints);
 }
@@ -149,7 +150,7 @@ TEST(RefineResultsTest, MissingImagesAreAnErrorOrACountedSkip) {
 
 TEST(RefineResultsTest, FarKeypointsFollowThePolicy) {
   const std::unique_ptr<Refiner> refiner = SmallRefiner();
-  std::vector<KeypointResult> input = *ReadCocoResults(kInput);
+  std::vector<KeypointResult> input = OrFail(ReadCocoResults(kInput));
   input.resize(2);
   input[1].keypoints[3].x = -1e5;
   input[1].keypoints[4].y = 1e5;

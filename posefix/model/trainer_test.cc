@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "posefix/core/test_util.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/model/checkpoint.h"
@@ -55,7 +56,7 @@ TrainerConfig TinyConfig(const std::string& checkpoint_dir) {
 
 // Every parameter and buffer of two checkpoints, bit for bit.
 void ExpectSameWeights(const std::string& a, const std::string& b) {
-  const CheckpointInfo info = *ReadCheckpointInfo(a);
+  const CheckpointInfo info = OrFail(ReadCheckpointInfo(a));
   const ResolvedModelOptions options = *ResolveModelOptions(info.options);
   PoseFixNetImpl net_a(options), net_b(options);
   ASSERT_TRUE(LoadCheckpoint(a, net_a, nullptr).ok());
@@ -217,7 +218,7 @@ TEST(TrainerTest, EstimatorModeTrainsWithoutPoseInput) {
   config.training.set_max_steps_per_epoch(1);
   absl::StatusOr<TrainingResult> result = Train(config, nullptr);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  const CheckpointInfo info = *ReadCheckpointInfo(result->final_checkpoint);
+  const CheckpointInfo info = OrFail(ReadCheckpointInfo(result->final_checkpoint));
   EXPECT_EQ(info.options.input_encoding(), POSE_INPUT_NONE);
 
   // E2E-refine appends a refinement net to it and trains both.
@@ -230,6 +231,23 @@ TEST(TrainerTest, EstimatorModeTrainsWithoutPoseInput) {
   ASSERT_TRUE(refined.ok()) << refined.status().ToString();
   EXPECT_TRUE(fs::exists(refined->final_estimator_checkpoint));
   EXPECT_TRUE(std::isfinite(refined->curve[0].loss));
+  // The refinement loss reached the estimator: its fine-tuned weights are not
+  // the ones it started from.
+  auto load = [](const std::string& path) {
+    const CheckpointInfo header = OrFail(ReadCheckpointInfo(path));
+    PoseFixNet net(*ResolveModelOptions(header.options));
+    EXPECT_TRUE(LoadCheckpoint(path, *net, nullptr).ok()) << path;
+    return net;
+  };
+  PoseFixNet before = load(result->final_checkpoint);
+  PoseFixNet after = load(refined->final_estimator_checkpoint);
+  double change = 0;
+  const auto before_parameters = before->parameters(), after_parameters = after->parameters();
+  ASSERT_EQ(before_parameters.size(), after_parameters.size());
+  for (size_t i = 0; i < before_parameters.size(); ++i) {
+    change += (after_parameters[i] - before_parameters[i]).abs().sum().item<double>();
+  }
+  EXPECT_GT(change, 0) << "E2E-refine left the estimator untouched";
 
   // An estimator with a Gaussian (argmax) output cannot be decoded
   // differentiably: refused, not silently soft-argmaxed.
@@ -264,7 +282,7 @@ TEST(TrainerTest, StatusHeadTrainsAndStoresItsKeepThreshold) {
   std::ostringstream progress;
   absl::StatusOr<TrainingResult> result = Train(config, &progress);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  const CheckpointInfo info = *ReadCheckpointInfo(result->final_checkpoint);
+  const CheckpointInfo info = OrFail(ReadCheckpointInfo(result->final_checkpoint));
   EXPECT_TRUE(info.options.status_head().enabled());
   EXPECT_GT(info.options.status_head().keep_threshold(), 0);
   EXPECT_LE(info.options.status_head().keep_threshold(), 1);

@@ -31,7 +31,9 @@ torch::Tensor ReadFloats(const std::string& path, const std::vector<int64_t>& sh
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   if (!bytes.ok()) return torch::Tensor();
   const torch::Tensor tensor = torch::empty(shape, torch::kFloat);
-  EXPECT_EQ(static_cast<size_t>(tensor.numel()) * sizeof(float), bytes->size()) << path;
+  const size_t expected = static_cast<size_t>(tensor.numel()) * sizeof(float);
+  EXPECT_EQ(expected, bytes->size()) << path;
+  if (bytes->size() != expected) return torch::Tensor();
   std::memcpy(tensor.data_ptr<float>(), bytes->data(), bytes->size());
   return tensor;
 }
@@ -92,6 +94,7 @@ class WeightImportTest : public ::testing::TestWithParam<int> {
     ASSERT_TRUE(status.ok()) << status;
     backbone->eval();
     const Parity parity = ReadParity(depth);
+    ASSERT_TRUE(parity.input.defined() && parity.features.defined());
     torch::Tensor image = parity.input;
     if (order == CHANNEL_ORDER_BGR) image = image.flip({1});
     torch::Tensor input = image;
@@ -144,6 +147,7 @@ class LiteImportTest : public ::testing::TestWithParam<int> {};
 // zero pose channels change nothing; the pose channels keep their init.
 TEST_P(LiteImportTest, ImageNetWeightsMatchTheReferenceModel) {
   const Parity parity = ReadParityAt(LiteStem(GetParam()));
+  ASSERT_TRUE(parity.input.defined() && parity.features.defined());
   for (const ChannelOrder order : {CHANNEL_ORDER_RGB, CHANNEL_ORDER_BGR}) {
     for (const int64_t input_channels : {3, 20}) {
       torch::manual_seed(11);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "posefix/core/test_util.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
 
@@ -59,8 +60,8 @@ TEST(SynthesizeCliTest, WritesOnePosePerPersonReproducibly) {
       RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + b + " --seed=9").exit_code, 0);
   ASSERT_EQ(
       RunSynthesize("--gt=" + std::string(kFixtureGt) + " --out=" + c + " --seed=10").exit_code, 0);
-  EXPECT_EQ(*ReadFileToString(a), *ReadFileToString(b));
-  EXPECT_NE(*ReadFileToString(a), *ReadFileToString(c));
+  EXPECT_EQ(OrFail(ReadFileToString(a)), OrFail(ReadFileToString(b)));
+  EXPECT_NE(OrFail(ReadFileToString(a)), OrFail(ReadFileToString(c)));
 
   absl::StatusOr<CocoDataset> gt = ReadCocoDataset(kFixtureGt);
   ASSERT_TRUE(gt.ok());
