@@ -40,6 +40,8 @@ std::string Folder(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
+// `chain`: the files being read, outermost first (a file may be the base of
+// several others, but not of itself).
 absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std::string& text,
                                               std::vector<std::string>* chain) {
   if (std::find(chain->begin(), chain->end(), path) != chain->end()) {
@@ -49,7 +51,6 @@ absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std
   if (chain->size() >= kMaxBaseDepth) {
     return FieldError(path, "base", "bases nested too deep");
   }
-  chain->push_back(path);
   ExperimentSpec override_spec;
   if (absl::Status s = ParseTextProto(path, text, &override_spec); !s.ok()) return s;
   if (override_spec.base().empty()) {
@@ -58,20 +59,25 @@ absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std
     }
     return override_spec;
   }
-  const std::string base_path = ResolveRelativeTo(path, override_spec.base());
-  absl::StatusOr<std::string> base_text = ReadFileToString(base_path);
-  if (!base_text.ok()) {
-    return FieldError(path, "base", std::string(base_text.status().message()));
+  chain->push_back(path);
+  ExperimentSpec merged;
+  for (int i = 0; i < override_spec.base_size(); ++i) {
+    const std::string field = override_spec.base_size() == 1 ? "base" : absl::StrCat("base[", i, "]");
+    const std::string base_path = ResolveRelativeTo(path, override_spec.base(i));
+    absl::StatusOr<std::string> base_text = ReadFileToString(base_path);
+    if (!base_text.ok()) return FieldError(path, field, std::string(base_text.status().message()));
+    absl::StatusOr<ExperimentSpec> base = ParseWithBases(base_path, *base_text, chain);
+    if (!base.ok()) return base.status();
+    base->clear_name();
+    merged.MergeFrom(*base);
   }
-  absl::StatusOr<ExperimentSpec> merged = ParseWithBases(base_path, *base_text, chain);
-  if (!merged.ok()) return merged.status();
+  chain->pop_back();
   for (int i = 0; i < override_spec.clear_fields_size(); ++i) {
-    if (absl::Status s = ClearFieldPath(override_spec.clear_fields(i), &*merged); !s.ok()) {
+    if (absl::Status s = ClearFieldPath(override_spec.clear_fields(i), &merged); !s.ok()) {
       return FieldError(path, absl::StrCat("clear_fields[", i, "]"), s.message());
     }
   }
-  merged->clear_name();
-  merged->MergeFrom(override_spec);
+  merged.MergeFrom(override_spec);
   return merged;
 }
 

@@ -180,6 +180,33 @@ TEST(ExperimentSpecTest, MissingBaseAndCyclesAreErrors) {
   EXPECT_THAT(LoadExperimentSpec(b).status().message(), HasSubstr("cycle"));
 }
 
+// A suite's base and a variant shared by all suites: merged in the order
+// named, the spec's own fields last; a file may be the base of two bases.
+TEST(ExperimentSpecTest, BasesMergeInOrder) {
+  WriteSpec("common.pbtxt", "seed: 3\ndescription: \"common\"\n");
+  WriteSpec("suite_base.pbtxt", std::string("base: \"common.pbtxt\"\n") + kBase);
+  WriteSpec("variant.pbtxt",
+            "base: \"common.pbtxt\"\nmodel { input_width: 48 }\nreport { order: 30 }\n");
+  const std::string path =
+      WriteSpec("combined.pbtxt",
+                "base: \"suite_base.pbtxt\"\nbase: \"variant.pbtxt\"\nreport { order: 31 }\n");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->name(), "combined");
+  EXPECT_EQ(spec->model().resnet_depth(), 18);  // the suite's
+  EXPECT_EQ(spec->model().input_width(), 48);   // the variant's, named second
+  EXPECT_EQ(spec->report().order(), 31);        // the spec's own
+  // A later base wins with what it inherits too: the variant brings common's
+  // seed over the suite base's.
+  EXPECT_EQ(spec->seed(), 3);
+  EXPECT_TRUE(spec->base().empty());
+
+  const std::string missing = WriteSpec(
+      "combined_missing.pbtxt", "base: \"suite_base.pbtxt\"\nbase: \"no_variant.pbtxt\"\n");
+  EXPECT_THAT(LoadExperimentSpec(missing).status().message(),
+              HasSubstr("combined_missing.pbtxt: base[1]: "));
+}
+
 absl::Status ValidateWith(const std::string& override_text) {
   ExperimentSpec spec;
   WriteSpec("v_base.pbtxt", kBase);
