@@ -98,14 +98,15 @@ void Loader::StartEpoch(int epoch) {
   changed_.notify_all();
 }
 
-std::vector<Loader::Slot> Loader::ProduceImage(int begin, int end, int epoch) const {
-  std::vector<Slot> slots(end - begin);
-  const int64_t image_id = dataset_->annotations[persons_[order_[begin]]].image_id;
+std::vector<Loader::Slot> Loader::ProduceImage(const std::vector<int>& persons, int begin,
+                                               int epoch) const {
+  std::vector<Slot> slots(persons.size());
+  const int64_t image_id = dataset_->annotations[persons[0]].image_id;
   const ImageInfo& image_info = dataset_->images[image_index_.at(image_id)];
   const std::string path = absl::StrCat(image_root_, "/", image_info.file_name);
   const cv::Mat image = ReadImage(path);
-  for (int position = begin; position < end; ++position) {
-    const int person = persons_[order_[position]];
+  for (int position = begin; position < begin + static_cast<int>(persons.size()); ++position) {
+    const int person = persons[position - begin];
     const PersonAnnotation& annotation = dataset_->annotations[person];
     Slot& slot = slots[position - begin];
     slot.ready = true;
@@ -143,9 +144,14 @@ void Loader::Work() {
     if (stopping_) return;
     const int begin = group_starts_[next_group_], end = group_starts_[next_group_ + 1];
     ++next_group_;
+    // Copied under the lock: StartEpoch may replace order_ meanwhile.
+    std::vector<int> persons;
+    for (int position = begin; position < end; ++position) {
+      persons.push_back(persons_[order_[position]]);
+    }
     const int epoch = epoch_, generation = generation_;
     lock.unlock();
-    std::vector<Slot> slots = ProduceImage(begin, end, epoch);
+    std::vector<Slot> slots = ProduceImage(persons, begin, epoch);
     lock.lock();
     if (generation != generation_) continue;  // the epoch was restarted meanwhile
     const int offset = begin - next_to_return_;

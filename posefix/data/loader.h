@@ -67,9 +67,9 @@ class Loader {
 
   void Work();
   void StopWorkers();
-  // Makes the samples of positions [begin, end) of `epoch`, persons of one
-  // image, decoding it once.
-  std::vector<Slot> ProduceImage(int begin, int end, int epoch) const;
+  // Makes the samples of `persons` (dataset annotations of one image, at
+  // positions begin, begin + 1, ... of `epoch`), decoding the image once.
+  std::vector<Slot> ProduceImage(const std::vector<int>& persons, int begin, int epoch) const;
 
   const CocoDataset* dataset_;
   const std::string image_root_;
