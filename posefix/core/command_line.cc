@@ -11,6 +11,15 @@
 
 namespace posefix {
 
+std::string UserWorkingDirectory() {
+  const char* working_directory = std::getenv("BUILD_WORKING_DIRECTORY");
+  return working_directory == nullptr ? "" : working_directory;
+}
+
+std::string ResolveUserPath(const std::string& path) {
+  return JoinPath(UserWorkingDirectory(), path);
+}
+
 void ResolvePathFlags(std::initializer_list<const char*> flag_names) {
   for (const char* name : flag_names) {
     gflags::CommandLineFlagInfo info;

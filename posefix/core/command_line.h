@@ -2,10 +2,21 @@
 #define POSEFIX_CORE_COMMAND_LINE_H_
 
 #include <initializer_list>
+#include <string>
 
 #include "absl/status/status.h"
 
 namespace posefix {
+
+// Command-line support for tools' main() (it reads the process environment).
+
+// The directory relative command-line paths are taken from: the one bazel
+// was run from under `bazel run` (BUILD_WORKING_DIRECTORY), else "" (the
+// working directory). `bazel run` starts tools in their runfiles tree.
+std::string UserWorkingDirectory();
+
+// A path given on a command line, relative to UserWorkingDirectory().
+std::string ResolveUserPath(const std::string& path);
 
 // Rewrites each named string gflag that the user set on the command line
 // with ResolveUserPath, so that under `bazel run` a relative path means the

@@ -11,6 +11,17 @@ DEFINE_string(default_path, "testdata/x.json", "a path left at its default");
 namespace posefix {
 namespace {
 
+TEST(CommandLineTest, ResolveUserPathUsesBazelRunsWorkingDirectory) {
+  unsetenv("BUILD_WORKING_DIRECTORY");
+  EXPECT_EQ(UserWorkingDirectory(), "");
+  EXPECT_EQ(ResolveUserPath("data/gt.json"), "data/gt.json");
+  setenv("BUILD_WORKING_DIRECTORY", "/home/me/project", 1);
+  EXPECT_EQ(ResolveUserPath("data/gt.json"), "/home/me/project/data/gt.json");
+  EXPECT_EQ(ResolveUserPath("/abs/gt.json"), "/abs/gt.json");
+  EXPECT_EQ(ResolveUserPath(""), "");
+  unsetenv("BUILD_WORKING_DIRECTORY");
+}
+
 TEST(CommandLineTest, ResolvesOnlyWhatTheUserSet) {
   setenv("BUILD_WORKING_DIRECTORY", "/home/me/repo", 1);
   gflags::SetCommandLineOption("given_path", "data/gt.json");

@@ -206,13 +206,5 @@ bool PathExists(const std::string& path) {
   return stat(path.c_str(), &info) == 0;
 }
 
-std::string UserWorkingDirectory() {
-  const char* working_directory = std::getenv("BUILD_WORKING_DIRECTORY");
-  return working_directory == nullptr ? "" : working_directory;
-}
-
-std::string ResolveUserPath(const std::string& path) {
-  return JoinPath(UserWorkingDirectory(), path);
-}
 
 }  // namespace posefix

@@ -57,14 +57,6 @@ std::string JoinPath(const std::string& folder, const std::string& path);
 // Whether something exists at `path`.
 bool PathExists(const std::string& path);
 
-// Resolves a path given on a command line. `bazel run` starts tools in their
-// runfiles tree, so a relative path is taken relative to the directory the
-// user ran bazel from (BUILD_WORKING_DIRECTORY) when that is set.
-std::string ResolveUserPath(const std::string& path);
-
-// The directory relative command-line paths are taken from: the one bazel
-// was run from under `bazel run`, else "" (the working directory).
-std::string UserWorkingDirectory();
 
 }  // namespace posefix
 

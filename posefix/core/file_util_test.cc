@@ -140,15 +140,5 @@ TEST(FileUtilTest, FieldErrorNamesFileAndField) {
   EXPECT_EQ(status.message(), "a.json: annotations[2].bbox: negative size");
 }
 
-TEST(FileUtilTest, ResolveUserPathUsesBazelRunsWorkingDirectory) {
-  unsetenv("BUILD_WORKING_DIRECTORY");
-  EXPECT_EQ(ResolveUserPath("data/gt.json"), "data/gt.json");
-  setenv("BUILD_WORKING_DIRECTORY", "/home/me/project", 1);
-  EXPECT_EQ(ResolveUserPath("data/gt.json"), "/home/me/project/data/gt.json");
-  EXPECT_EQ(ResolveUserPath("/abs/gt.json"), "/abs/gt.json");
-  EXPECT_EQ(ResolveUserPath(""), "");
-  unsetenv("BUILD_WORKING_DIRECTORY");
-}
-
 }  // namespace
 }  // namespace posefix

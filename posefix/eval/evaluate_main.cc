@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gflags/gflags.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/text_proto.h"
