@@ -101,7 +101,8 @@ absl::Status Run() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--far_keypoints: expected clamp, skip or error, got \"", FLAGS_far_keypoints, "\""));
   }
-  absl::StatusOr<KeypointSchema> schema = ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
+  absl::StatusOr<KeypointSchema> schema =
+      ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
   if (!schema.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--schema: ", schema.status().message()));
   }

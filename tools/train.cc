@@ -56,7 +56,8 @@ absl::Status Run() {
     return s;
   }
   if (absl::Status s = ParseTextProto("--data", FLAGS_data, &config.data); !s.ok()) return s;
-  absl::StatusOr<KeypointSchema> schema = ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
+  absl::StatusOr<KeypointSchema> schema =
+      ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
   if (!schema.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--schema: ", schema.status().message()));
   }

@@ -47,19 +47,17 @@ struct ResultsReadOptions {
 // {image_id, category_id, keypoints, score}.
 absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(
     absl::string_view source, std::string text, const ResultsReadOptions& options = {});
-absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(
-    const std::string& path, const ResultsReadOptions& options = {});
+absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(const std::string& path,
+                                                            const ResultsReadOptions& options = {});
 
 std::string CocoResultsToJson(const std::vector<KeypointResult>& results);
-absl::Status WriteCocoResults(const std::string& path,
-                              const std::vector<KeypointResult>& results);
+absl::Status WriteCocoResults(const std::string& path, const std::vector<KeypointResult>& results);
 
 // Image id -> position in dataset.images.
 absl::flat_hash_map<int64_t, int> IndexImages(const CocoDataset& dataset);
 
 // Image id -> positions in dataset.annotations, in file order.
-absl::flat_hash_map<int64_t, std::vector<int>> GroupAnnotationsByImage(
-    const CocoDataset& dataset);
+absl::flat_hash_map<int64_t, std::vector<int>> GroupAnnotationsByImage(const CocoDataset& dataset);
 
 // Keypoints with v > 0.
 int CountLabelled(const Pose& pose);

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "posefix/core/test_util.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/test_util.h"
 #include "rapidjson/document.h"
 
 namespace posefix {

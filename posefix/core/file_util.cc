@@ -206,5 +206,4 @@ bool PathExists(const std::string& path) {
   return stat(path.c_str(), &info) == 0;
 }
 
-
 }  // namespace posefix

@@ -57,7 +57,6 @@ std::string JoinPath(const std::string& folder, const std::string& path);
 // Whether something exists at `path`.
 bool PathExists(const std::string& path);
 
-
 }  // namespace posefix
 
 #endif  // POSEFIX_CORE_FILE_UTIL_H_

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "posefix/core/test_util.h"
 #include "opencv2/imgcodecs.hpp"
 #include "posefix/core/file_util.h"
+#include "posefix/core/test_util.h"
 
 namespace posefix {
 namespace {

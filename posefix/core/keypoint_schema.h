@@ -26,8 +26,7 @@ std::vector<std::string> BuiltinSchemaNames();
 // Checks internal consistency: non-empty, one positive finite sigma per
 // keypoint, indices in range, every keypoint in at most one flip pair.
 // `source` names the file (or schema) in the error message.
-absl::Status ValidateKeypointSchema(const KeypointSchema& schema,
-                                    absl::string_view source);
+absl::Status ValidateKeypointSchema(const KeypointSchema& schema, absl::string_view source);
 
 // Reads and validates a text-format KeypointSchema file.
 absl::StatusOr<KeypointSchema> LoadKeypointSchema(const std::string& path);

@@ -50,8 +50,10 @@ TEST(KeypointSchemaTest, CocoFlipPairsLeftToRight) {
   const auto& names = CocoSchema().keypoint_names();
   for (int j = 0; j < 17; ++j) {
     std::string mirrored = names[flip[j]];
-    if (mirrored.rfind("left_", 0) == 0) mirrored.replace(0, 5, "right_");
-    else if (mirrored.rfind("right_", 0) == 0) mirrored.replace(0, 6, "left_");
+    if (mirrored.rfind("left_", 0) == 0)
+      mirrored.replace(0, 5, "right_");
+    else if (mirrored.rfind("right_", 0) == 0)
+      mirrored.replace(0, 6, "left_");
     EXPECT_EQ(mirrored, names[j]);
   }
 }
@@ -88,8 +90,7 @@ TEST(KeypointSchemaTest, ValidationNamesTheField) {
 
   schema = CocoSchema();
   schema.mutable_flip_pairs(2)->set_right(17);
-  EXPECT_NE(ValidateKeypointSchema(schema, "s").message().find("flip_pairs[2]"),
-            std::string::npos);
+  EXPECT_NE(ValidateKeypointSchema(schema, "s").message().find("flip_pairs[2]"), std::string::npos);
 
   schema = CocoSchema();
   schema.add_flip_pairs()->set_left(1);  // keypoint 1 is already paired with 2
@@ -129,8 +130,7 @@ TEST(KeypointSchemaTest, ResolvesABuiltinNameOrAFileRelativeToItsBase) {
   absl::StatusOr<KeypointSchema> unknown = ResolveKeypointSchema("cocoo", dir);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("'cocoo'"), std::string::npos) << unknown.status();
-  EXPECT_NE(unknown.status().message().find("coco, crowdpose, mpii, posetrack"),
-            std::string::npos);
+  EXPECT_NE(unknown.status().message().find("coco, crowdpose, mpii, posetrack"), std::string::npos);
   EXPECT_NE(unknown.status().message().find(dir + "/cocoo"), std::string::npos);
 }
 

@@ -86,7 +86,7 @@ class Loader {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::vector<int> order_;  // this epoch's permutation of persons_
+  std::vector<int> order_;         // this epoch's permutation of persons_
   std::vector<int> group_starts_;  // where each image's persons begin in order_, then its size
   int next_group_ = 0;             // first group no worker has taken
   int epoch_ = -1;

@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "posefix/core/coco_io.h"
-#include "posefix/eval/eval_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/eval/eval_io.h"
 #include "rapidjson/document.h"
 
 namespace posefix {
@@ -79,7 +79,8 @@ TEST(CocoEvalGoldenTest, ReproducesPycocotoolsOnEveryGoldenCase) {
     absl::StatusOr<EvalResults> dt = ReadEvalResults(golden.dt, *gt, 17);
     ASSERT_TRUE(dt.ok()) << dt.status();
     for (int threads : {1, 2}) {
-      absl::StatusOr<CocoSummaryStats> stats = EvaluateKeypoints(*gt, dt->results, CocoParams(), dt->areas, threads);
+      absl::StatusOr<CocoSummaryStats> stats =
+          EvaluateKeypoints(*gt, dt->results, CocoParams(), dt->areas, threads);
       ASSERT_TRUE(stats.ok()) << stats.status();
       ASSERT_EQ(golden.stats.size(), 10u);
       for (int i = 0; i < 10; ++i) {

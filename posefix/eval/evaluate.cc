@@ -31,8 +31,8 @@ void ToProto(const CocoSummaryStats& stats, CocoKeypointStats* proto) {
 }
 
 CocoSummaryStats FromProto(const CocoKeypointStats& proto) {
-  return {{proto.ap(), proto.ap50(), proto.ap75(), proto.ap_medium(), proto.ap_large(),
-           proto.ar(), proto.ar50(), proto.ar75(), proto.ar_medium(), proto.ar_large()}};
+  return {{proto.ap(), proto.ap50(), proto.ap75(), proto.ap_medium(), proto.ap_large(), proto.ar(),
+           proto.ar50(), proto.ar75(), proto.ar_medium(), proto.ar_large()}};
 }
 
 }  // namespace
@@ -47,7 +47,8 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   auto start = std::chrono::steady_clock::now();
   absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(request.ground_truth_file, num_keypoints);
   if (!gt.ok()) return gt.status();
-  absl::StatusOr<EvalResults> dt = ReadEvalResults(request.results_file, *gt, num_keypoints, request.num_threads);
+  absl::StatusOr<EvalResults> dt =
+      ReadEvalResults(request.results_file, *gt, num_keypoints, request.num_threads);
   if (!dt.ok()) return dt.status();
   timings->read_seconds = SecondsSince(start);
 
@@ -78,9 +79,8 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
     absl::StatusOr<EvalResults> baseline =
         ReadEvalResults(request.baseline_results_file, *gt, num_keypoints, request.num_threads);
     if (!baseline.ok()) return baseline.status();
-    absl::StatusOr<OksChange> change =
-        ComputeOksChange(*gt, baseline->results, baseline->areas, dt->results, dt->areas,
-                         params.variances);
+    absl::StatusOr<OksChange> change = ComputeOksChange(*gt, baseline->results, baseline->areas,
+                                                        dt->results, dt->areas, params.variances);
     if (!change.ok()) return change.status();
     *metrics.mutable_oks_change() = *std::move(change);
   }

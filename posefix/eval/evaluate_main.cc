@@ -48,7 +48,8 @@ int Main() {
   }
   request.schema = *std::move(schema);
   request.analyze = FLAGS_analyze;
-  if (!FLAGS_baseline_dt.empty()) request.baseline_results_file = ResolveUserPath(FLAGS_baseline_dt);
+  if (!FLAGS_baseline_dt.empty())
+    request.baseline_results_file = ResolveUserPath(FLAGS_baseline_dt);
   request.num_threads = FLAGS_threads;
   EvaluateTimings timings;
   absl::StatusOr<EvaluationMetrics> metrics = RunEvaluation(request, &timings);
@@ -62,8 +63,7 @@ int Main() {
                  timings.read_seconds, timings.evaluate_seconds, timings.analyze_seconds);
   }
   if (!FLAGS_out.empty()) {
-    if (absl::Status status = WriteTextProto(ResolveUserPath(FLAGS_out), *metrics);
-        !status.ok()) {
+    if (absl::Status status = WriteTextProto(ResolveUserPath(FLAGS_out), *metrics); !status.ok()) {
       std::cerr << status.message() << "\n";
       return 1;
     }

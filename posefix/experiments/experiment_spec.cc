@@ -18,7 +18,9 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/text_proto.h"
+#include "posefix/data/training_sample.h"
 #include "posefix/model/model_options.h"
+#include "posefix/model/training_options.h"
 #include "posefix/synth/error_model.h"
 
 namespace posefix {
@@ -62,7 +64,8 @@ absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std
   chain->push_back(path);
   ExperimentSpec merged;
   for (int i = 0; i < override_spec.base_size(); ++i) {
-    const std::string field = override_spec.base_size() == 1 ? "base" : absl::StrCat("base[", i, "]");
+    const std::string field =
+        override_spec.base_size() == 1 ? "base" : absl::StrCat("base[", i, "]");
     const std::string base_path = ResolveRelativeTo(path, override_spec.base(i));
     absl::StatusOr<std::string> base_text = ReadFileToString(base_path);
     if (!base_text.ok()) return FieldError(path, field, std::string(base_text.status().message()));
@@ -171,9 +174,12 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
                       absl::StrCat("must be unset or equal model.input_width (", model->input_width,
                                    "), got ", data.input_width()));
   }
-  if (data.num_threads() < 0) {
-    return FieldError(source, "data.num_threads", "must be >= 0 (0 for the default)");
-  }
+  // The loader's options as the trainer resolves them (the crop size is the
+  // model's), so that a bad data.* value stops a suite before it runs.
+  DataOptions loader = data;
+  loader.set_input_height(model->input_height);
+  loader.set_input_width(model->input_width);
+  if (absl::Status s = ValidateDataOptions(ResolveDataOptions(loader), source); !s.ok()) return s;
 
   const std::string schema_name =
       spec.dataset().schema().empty() ? "coco" : spec.dataset().schema();
@@ -292,20 +298,7 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
     return FieldError(source, "model.input_encoding",
                       "POSE_INPUT_NONE is the estimator: set training.mode ESTIMATOR");
   }
-  if (training.epochs() < 0) return FieldError(source, "training.epochs", "must be >= 0");
-  if (training.batch_size() < 0) return FieldError(source, "training.batch_size", "must be >= 0");
-  if (training.max_steps_per_epoch() < 0) {
-    return FieldError(source, "training.max_steps_per_epoch", "must be >= 0");
-  }
-  if (!std::isfinite(training.learning_rate()) || training.learning_rate() < 0) {
-    return FieldError(source, "training.learning_rate", "must be finite and >= 0 (0 for 5e-4)");
-  }
-  for (int i = 1; i < training.lr_milestones_size(); ++i) {
-    if (training.lr_milestones(i) <= training.lr_milestones(i - 1)) {
-      return FieldError(source, absl::StrCat("training.lr_milestones[", i, "]"), "must increase");
-    }
-  }
-  return absl::OkStatus();
+  return ValidateTrainingOptions(training, source);
 }
 
 std::string ExperimentVariantName(const ExperimentSpec& spec) {

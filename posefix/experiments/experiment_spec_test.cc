@@ -201,8 +201,8 @@ TEST(ExperimentSpecTest, BasesMergeInOrder) {
   EXPECT_EQ(spec->seed(), 3);
   EXPECT_TRUE(spec->base().empty());
 
-  const std::string missing = WriteSpec(
-      "combined_missing.pbtxt", "base: \"suite_base.pbtxt\"\nbase: \"no_variant.pbtxt\"\n");
+  const std::string missing = WriteSpec("combined_missing.pbtxt",
+                                        "base: \"suite_base.pbtxt\"\nbase: \"no_variant.pbtxt\"\n");
   EXPECT_THAT(LoadExperimentSpec(missing).status().message(),
               HasSubstr("combined_missing.pbtxt: base[1]: "));
 }
@@ -228,6 +228,18 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
               HasSubstr("v.pbtxt: training.device"));
   EXPECT_THAT(ValidateWith("training { lr_milestones: 0 }").message(),
               HasSubstr("training.lr_milestones[2]"));
+  // What the trainer checks, the suite's validation checks before anything
+  // trains (the same function).
+  EXPECT_THAT(ValidateWith("training { lr_factor: -1 }").message(),
+              HasSubstr("v.pbtxt: training.lr_factor"));
+  EXPECT_THAT(ValidateWith("training { num_threads: -2 }").message(),
+              HasSubstr("v.pbtxt: training.num_threads"));
+  EXPECT_THAT(ValidateWith("training { weight_decay: inf }").message(),
+              HasSubstr("v.pbtxt: training.weight_decay"));
+  EXPECT_THAT(ValidateWith("data { flip_probability: 1.5 }").message(),
+              HasSubstr("v.pbtxt: data.flip_probability"));
+  EXPECT_THAT(ValidateWith("data { num_threads: 1000 }").message(),
+              HasSubstr("v.pbtxt: data.num_threads"));
   EXPECT_THAT(ValidateWith("training { mode: E2E_REFINE }").message(),
               HasSubstr("estimator_from_spec"));
   EXPECT_THAT(ValidateWith("training { mode: E2E_REFINE } estimator_checkpoint: \"e.pt\" "

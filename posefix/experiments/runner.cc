@@ -598,7 +598,8 @@ absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
                                               plan->spec.estimator_from_spec()}}) {
       if (dependency.empty()) continue;
       const std::string path = ResolveRelativeTo(spec_path, dependency);
-      if (!PathExists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
+      if (!PathExists(path))
+        return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
       if (depth >= kMaxDependencyDepth) {
         return FieldError(spec_path, field, "dependencies nested too deep (a cycle?)");
       }
@@ -625,7 +626,8 @@ absl::Status WriteRunIndex(const std::string& out_dir) {
   std::vector<std::string> runs;
   while (dirent* entry = readdir(dir)) {
     const std::string name = entry->d_name;
-    if (name != "." && name != ".." && PathExists(JoinPath(JoinPath(out_dir, name), "spec.pbtxt"))) {
+    if (name != "." && name != ".." &&
+        PathExists(JoinPath(JoinPath(out_dir, name), "spec.pbtxt"))) {
       runs.push_back(name);
     }
   }

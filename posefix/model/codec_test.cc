@@ -269,7 +269,8 @@ TEST(PoseCodecTest, CudaEncodesAndDecodesAsTheCpu) {
       // get a looser absolute tolerance than the maps.
       auto expect_same = [&](const at::Tensor& cpu, const at::Tensor& gpu, const char* what,
                              double atol = 1e-5) {
-        EXPECT_TRUE(at::allclose(cpu, gpu.cpu(), 1e-5, atol)) << VariantName(options) << " " << what;
+        EXPECT_TRUE(at::allclose(cpu, gpu.cpu(), 1e-5, atol))
+            << VariantName(options) << " " << what;
       };
       expect_same(codec->EncodeImages(crops), codec->EncodeImages(crops.to(cuda)), "images");
       expect_same(codec->EncodePoses(poses), codec->EncodePoses(poses.to(cuda)), "input heatmaps");

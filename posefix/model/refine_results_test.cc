@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "posefix/core/test_util.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/test_util.h"
 #include "posefix/eval/oks.h"
 #include "posefix/eval/oks_nms.h"
 

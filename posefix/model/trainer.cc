@@ -34,6 +34,7 @@
 #include "posefix/model/network.h"
 #include "posefix/model/status_head.h"
 #include "posefix/model/training_batch.h"
+#include "posefix/model/training_options.h"
 #include "posefix/model/weight_import.h"
 #include "posefix/synth/synthesizer.h"
 
@@ -751,29 +752,7 @@ TrainingOptions ResolveTrainingOptions(TrainingOptions options) {
 
 absl::Status ValidateTrainerConfig(const TrainerConfig& config) {
   const TrainingOptions& t = config.training;
-  auto field = [](absl::string_view name, absl::string_view message) {
-    return FieldError(kConfigSource, absl::StrCat("training.", name), message);
-  };
-  if (t.epochs() < 0) return field("epochs", "must be >= 0 (0: 140)");
-  if (t.batch_size() < 0) return field("batch_size", "must be >= 0 (0: 32)");
-  if (!std::isfinite(t.learning_rate()) || t.learning_rate() < 0) {
-    return field("learning_rate", "must be finite and >= 0 (0: 5e-4)");
-  }
-  for (int i = 0; i < t.lr_milestones_size(); ++i) {
-    if (t.lr_milestones(i) < 0 || (i > 0 && t.lr_milestones(i) <= t.lr_milestones(i - 1))) {
-      return field("lr_milestones", "must be >= 0 and strictly increasing");
-    }
-  }
-  if (!std::isfinite(t.lr_factor()) || t.lr_factor() < 0) {
-    return field("lr_factor", "must be finite and >= 0 (0: 0.1)");
-  }
-  if (!std::isfinite(t.weight_decay())) return field("weight_decay", "must be finite");
-  if (t.num_threads() < 0) return field("num_threads", "must be >= 0");
-  if (t.checkpoint_every_epochs() < 0) return field("checkpoint_every_epochs", "must be >= 0");
-  if (t.max_steps_per_epoch() < 0) return field("max_steps_per_epoch", "must be >= 0");
-  if (t.log_every_steps() < 0) return field("log_every_steps", "must be >= 0");
-  if (t.keep_checkpoints() < 0) return field("keep_checkpoints", "must be >= 0");
-  if (t.checkpoint_every_steps() < 0) return field("checkpoint_every_steps", "must be >= 0");
+  if (absl::Status status = ValidateTrainingOptions(t, kConfigSource); !status.ok()) return status;
   if (t.mode() == E2E_REFINE && config.estimator_checkpoint.empty()) {
     return FieldError(kConfigSource, "estimator_checkpoint",
                       "training.mode E2E_REFINE needs the pre-trained estimator's checkpoint");

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "posefix/core/test_util.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/test_util.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/model/checkpoint.h"
 #include "posefix/model/network.h"
@@ -301,8 +301,9 @@ TEST(TrainerTest, BadConfigurationsNameTheField) {
   config.training.add_lr_milestones(3);
   absl::StatusOr<TrainingResult> result = Train(config, nullptr);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.status().message().find("TrainerConfig: training.lr_milestones:"),
-            std::string::npos)
+  EXPECT_NE(
+      result.status().message().find("TrainerConfig: training.lr_milestones[1]: must increase"),
+      std::string::npos)
       << result.status();
 
   config = TinyConfig(TempDir("bad"));

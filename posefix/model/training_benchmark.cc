@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "posefix/core/command_line.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/command_line.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/data/loader.h"
 #include "posefix/model/codec.h"

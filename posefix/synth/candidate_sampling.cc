@@ -215,9 +215,8 @@ bool DrawCandidate(const std::vector<CandidatePoint>& sources, const CandidateDr
   const CandidatePoint candidate{centre.x + length * dx, centre.y + length * dy};
   // The distance to the centre is measured on the candidate itself, so that a
   // source at the centre's very position ties (and is rejected) exactly.
-  const double limit2 = draw.constraint == Constraint::kClosestToSelf
-                            ? Distance2(candidate, centre)
-                            : draw.reach * draw.reach;
+  const double limit2 = draw.constraint == Constraint::kClosestToSelf ? Distance2(candidate, centre)
+                                                                      : draw.reach * draw.reach;
   for (int i = 0; i < static_cast<int>(sources.size()); ++i) {
     if (i == draw.self) continue;
     if (Distance2(candidate, sources[i]) <= limit2) return false;
@@ -226,8 +225,8 @@ bool DrawCandidate(const std::vector<CandidatePoint>& sources, const CandidateDr
   return true;
 }
 
-bool FirstSurvivor(const std::vector<CandidatePoint>& sources, const CandidateDraw& draw,
-                   int count, DeterministicRandom* rng, CandidatePoint* out) {
+bool FirstSurvivor(const std::vector<CandidatePoint>& sources, const CandidateDraw& draw, int count,
+                   DeterministicRandom* rng, CandidatePoint* out) {
   for (int i = 0; i < count; ++i) {
     if (DrawCandidate(sources, draw, rng, out)) return true;
   }
@@ -320,10 +319,7 @@ int SampleBinomial(int n, double p, int lo, int hi, DeterministicRandom* rng) {
 
 SurvivorPool::SurvivorPool(const std::vector<CandidatePoint>& sources, Draws draws,
                            Fractions fractions, int count)
-    : sources_(sources),
-      draws_(std::move(draws)),
-      fractions_(std::move(fractions)),
-      count_(count) {
+    : sources_(sources), draws_(std::move(draws)), fractions_(std::move(fractions)), count_(count) {
   for (double fraction : fractions_) needed_.push_back(NeededSurvivors(fraction));
 }
 

@@ -48,8 +48,8 @@ bool DrawCandidate(const std::vector<CandidatePoint>& sources, const CandidateDr
 // the release's uniform pick among the survivors of a batch of `count` (a
 // survivor's law does not depend on its place in the batch, and a batch has
 // one exactly when the first comes within `count` draws).
-bool FirstSurvivor(const std::vector<CandidatePoint>& sources, const CandidateDraw& draw,
-                   int count, DeterministicRandom* rng, CandidatePoint* out);
+bool FirstSurvivor(const std::vector<CandidatePoint>& sources, const CandidateDraw& draw, int count,
+                   DeterministicRandom* rng, CandidatePoint* out);
 
 // The probability that one candidate of `draw` satisfies its constraint,
 // computed, not sampled: the rejected directions at each length form a union

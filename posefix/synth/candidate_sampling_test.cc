@@ -38,13 +38,15 @@ std::vector<Case> Cases() {
       {"miss, overlapping obstacles", {{0, 0}, {15, 0}, {12, 9}, {-14, 3}, {-3, -16}}, miss},
       {"miss, obstacle at the centre", {{0, 0}, {0, 0}, {20, 0}}, miss},
       {"miss, obstacle covering the centre", {{0, 0}, {2, 1}}, miss},
-      {"miss, around a neighbour", {{0, 0}, {22, 0}, {25, 7}}, {1, 10, 13.2,
-                                                                Constraint::kFarFromAll, 10}},
+      {"miss, around a neighbour",
+       {{0, 0}, {22, 0}, {25, 7}},
+       {1, 10, 13.2, Constraint::kFarFromAll, 10}},
       {"miss, nothing near", {{0, 0}, {40, 0}}, miss},
       {"jitter, one obstacle", {{0, 0}, {8, 0}}, jitter},
       {"jitter, a ring of obstacles", {{0, 0}, {8, 0}, {-6, 5}, {1, -9}, {7, 7}, {-2, 12}}, jitter},
-      {"swap-like, collinear", {{0, 0}, {5, 0}, {10, 0}, {-7, 0}}, {1, 0, 6,
-                                                                     Constraint::kClosestToSelf, 0}},
+      {"swap-like, collinear",
+       {{0, 0}, {5, 0}, {10, 0}, {-7, 0}},
+       {1, 0, 6, Constraint::kClosestToSelf, 0}},
   };
 }
 
@@ -66,8 +68,8 @@ TEST(AcceptanceProbabilityTest, KnownValues) {
             1);
   EXPECT_EQ(AcceptanceProbability({{0, 0}, {0, 0}}, {0, 0, 10, Constraint::kClosestToSelf, 0}), 0);
   // An obstacle whose reach covers the whole annulus.
-  EXPECT_NEAR(
-      AcceptanceProbability({{0, 0}, {1, 0}}, {0, 2, 3, Constraint::kFarFromAll, 5}), 0, 1e-14);
+  EXPECT_NEAR(AcceptanceProbability({{0, 0}, {1, 0}}, {0, 2, 3, Constraint::kFarFromAll, 5}), 0,
+              1e-14);
   // One obstacle at distance d, closest-to-self, length uniform in [0, b):
   // the rejected arc at length r > d/2 has half-width acos(d / 2r), whose
   // integral is r acos(h/r) - h ln(r + sqrt(r^2 - h^2)), h = d/2.
@@ -88,8 +90,7 @@ TEST(AcceptanceProbabilityTest, AgreesWithAFineLengthGrid) {
     constexpr int kLengths = 4000;
     double sum = 0;
     for (int i = 0; i < kLengths; ++i) {
-      const double r =
-          draw.min_length + (draw.max_length - draw.min_length) * (i + 0.5) / kLengths;
+      const double r = draw.min_length + (draw.max_length - draw.min_length) * (i + 0.5) / kLengths;
       CandidateDraw fixed = draw;
       fixed.min_length = fixed.max_length = r;
       sum += AcceptanceProbability(c.sources, fixed);
@@ -124,8 +125,8 @@ double ChiSquare(const std::map<int, int>& counts, int samples, int n, double p,
     ++*degrees;
   }
   if (pooled_expected > 0) {
-    statistic += (pooled_observed - pooled_expected) * (pooled_observed - pooled_expected) /
-                 pooled_expected;
+    statistic +=
+        (pooled_observed - pooled_expected) * (pooled_observed - pooled_expected) / pooled_expected;
     ++*degrees;
   }
   return statistic;
@@ -144,11 +145,11 @@ TEST(SampleBinomialTest, FollowsTheTruncatedBinomialLaw) {
     int lo, hi;
   };
   for (const Range& range : std::vector<Range>{{2000, 0.3, 0, 2000},
-                                              {2000, 0.97, 0, 2000},
-                                              {2000, 0.001, 0, 3},
-                                              {2000, 0.001, 4, 2000},
-                                              {125, 0.5, 60, 70},
-                                              {500, 0.9999, 0, 500}}) {
+                                               {2000, 0.97, 0, 2000},
+                                               {2000, 0.001, 0, 3},
+                                               {2000, 0.001, 4, 2000},
+                                               {125, 0.5, 60, 70},
+                                               {500, 0.9999, 0, 500}}) {
     DeterministicRandom rng(11);
     constexpr int kSamples = 200000;
     std::map<int, int> counts;

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "posefix/core/test_util.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/test_util.h"
 
 namespace posefix {
 namespace {

@@ -167,15 +167,13 @@ absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& in
     auto draw_single = [&](const CandidateDraw& draw, int count, ErrorStatus status) {
       CandidatePoint* out = &found[index(status)];
       valid[index(status)] =
-          release_batches
-              ? SurvivorPool(sources, {draw}, {1.0}, count).PickFromBatches(rng, out)
-              : FirstSurvivor(sources, draw, count, rng, out);
+          release_batches ? SurvivorPool(sources, {draw}, {1.0}, count).PickFromBatches(rng, out)
+                          : FirstSurvivor(sources, draw, count, rng, out);
     };
     // A status drawn around several sources (miss, swap).
     auto draw_pooled = [&](SurvivorPool& pool, ErrorStatus status) {
-      valid[index(status)] = release_batches
-                                 ? pool.PickFromBatches(rng, &found[index(status)])
-                                 : pool.HasSurvivors(rng);
+      valid[index(status)] = release_batches ? pool.PickFromBatches(rng, &found[index(status)])
+                                             : pool.HasSurvivors(rng);
     };
 
     // The release's order of draws: jitter, miss, inversion, swap, good.

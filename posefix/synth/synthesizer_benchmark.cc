@@ -21,9 +21,9 @@ std::string& AnnotationPath() {
 // Argument 0: the exact sampler (the product's); 1: the release's whole
 // batches, the peer it replaces (the same law, synthesizer_law_test).
 Synthesizer ReleaseSynthesizer(int64_t sampling = 0) {
-  return *Synthesizer::Create(ErrorModel(), CocoSchema(), "release error model",
-                              sampling == 0 ? CandidateSampling::kExact
-                                            : CandidateSampling::kReleaseBatches);
+  return *Synthesizer::Create(
+      ErrorModel(), CocoSchema(), "release error model",
+      sampling == 0 ? CandidateSampling::kExact : CandidateSampling::kReleaseBatches);
 }
 
 // Every person of a real annotation file, on its whole image with its real

@@ -68,8 +68,8 @@ double KolmogorovSmirnov(std::vector<double> a, std::vector<double> b) {
     const double x = std::min(a[i], b[j]);
     while (i < a.size() && a[i] <= x) ++i;
     while (j < b.size() && b[j] <= x) ++j;
-    largest = std::max(largest, std::abs(static_cast<double>(i) / a.size() -
-                                         static_cast<double>(j) / b.size()));
+    largest = std::max(
+        largest, std::abs(static_cast<double>(i) / a.size() - static_cast<double>(j) / b.size()));
   }
   return largest;
 }
