@@ -69,21 +69,15 @@ class FieldReader {
   }
 
   absl::StatusOr<int64_t> Integer(element value, const std::string& field) const {
-    if (std::optional<int64_t> integer = ExactInteger(value)) return *integer;
-    return Error(field, absl::StrCat("expected an integer, got ", Describe(value)));
-  }
-
-  // An integer, or a double that is one exactly (Python writes integral ids
-  // from numpy as 139.0).
-  static std::optional<int64_t> ExactInteger(element value) {
     if (value.type() == element_type::INT64) return value.get_int64().value_unsafe();
     if (value.type() == element_type::DOUBLE) {
+      // Python writes integral ids from numpy as 139.0; accept exact integers.
       const double number = value.get_double().value_unsafe();
       if (std::floor(number) == number && std::fabs(number) < 9.0e15) {
         return static_cast<int64_t>(number);
       }
     }
-    return std::nullopt;
+    return Error(field, absl::StrCat("expected an integer, got ", Describe(value)));
   }
 
   absl::StatusOr<std::string> String(element value, const std::string& field) const {

@@ -105,9 +105,7 @@ bool RefinesOnly(const ExperimentSpec& spec) {
 }  // namespace
 
 std::string ResolveRelativeTo(const std::string& spec_path, const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const std::string folder = Folder(spec_path);
-  return folder.empty() ? path : absl::StrCat(folder, "/", path);
+  return JoinPath(Folder(spec_path), path);
 }
 
 absl::StatusOr<ExperimentSpec> ParseExperimentSpec(const std::string& path,

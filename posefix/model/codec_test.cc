@@ -217,15 +217,22 @@ TEST(GaussianCodecTest, MseAndArgmaxDecoding) {
   EXPECT_EQ(decoded[0][0][1].item<float>(), 0);
 }
 
+// The variant `input` x `output` on crops of height x width, 3 keypoints.
+ResolvedModelOptions VariantOptions(PoseInputEncoding input, PoseOutputEncoding output, int height,
+                                    int width) {
+  ResolvedModelOptions options;
+  options.input_height = height;
+  options.input_width = width;
+  options.num_keypoints = 3;
+  options.input_encoding = input;
+  options.output_encoding = output;
+  return options;
+}
+
 TEST(PoseCodecTest, EveryVariantDecodesItsOwnTarget) {
   for (PoseInputEncoding input : {POSE_INPUT_COARSE, POSE_INPUT_FINE, POSE_INPUT_NONE}) {
     for (PoseOutputEncoding output : {POSE_OUTPUT_INTEGRAL, POSE_OUTPUT_GAUSSIAN}) {
-      ResolvedModelOptions options;
-      options.input_height = 64;
-      options.input_width = 32;
-      options.num_keypoints = 3;
-      options.input_encoding = input;
-      options.output_encoding = output;
+      const ResolvedModelOptions options = VariantOptions(input, output, 64, 32);
       const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(options);
       const at::Tensor truth = Poses({8, 12, 2, 20, 40, 1, 0, 60, 2}, 3);
       const TrainingTargets targets = codec->EncodeTargets(truth);
@@ -254,12 +261,7 @@ TEST(PoseCodecTest, CudaEncodesAndDecodesAsTheCpu) {
   const at::Device cuda(at::kCUDA);
   for (PoseInputEncoding input : {POSE_INPUT_COARSE, POSE_INPUT_FINE}) {
     for (PoseOutputEncoding output : {POSE_OUTPUT_INTEGRAL, POSE_OUTPUT_GAUSSIAN}) {
-      ResolvedModelOptions options;
-      options.input_height = 256;
-      options.input_width = 192;
-      options.num_keypoints = 3;
-      options.input_encoding = input;
-      options.output_encoding = output;
+      const ResolvedModelOptions options = VariantOptions(input, output, 256, 192);
       const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(options);
       const at::Tensor poses = Poses({8.5f, 12, 1, 120.25f, 200, 1, -30, 60, 1}, 3);
       const at::Tensor truth = Poses({10, 14, 2, 118, 204.5f, 1, 0, 60, 0}, 3);

@@ -8,6 +8,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/synth/synthesizer.h"
+#include "posefix/synth/test_poses.h"
 
 namespace posefix {
 namespace {
@@ -53,15 +54,6 @@ BENCHMARK(BM_SynthesizeDataset)
     ->Arg(0)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond);
-
-Pose StandingPerson(double x, double y, double v) {
-  const double xy[17][2] = {{50, 20},  {45, 15},  {55, 15},  {38, 18},  {62, 18},  {30, 60},
-                            {70, 60},  {22, 100}, {78, 100}, {18, 140}, {82, 140}, {38, 140},
-                            {62, 140}, {36, 190}, {64, 190}, {35, 240}, {65, 240}};
-  Pose pose;
-  for (const auto& p : xy) pose.push_back({x + p[0], y + p[1], v});
-  return pose;
-}
 
 // One fully labelled person in a crop with state.range(0) overlapping
 // neighbours (the per-crop call of the training pipeline); state.range(1)

@@ -13,20 +13,10 @@
 #include "gtest/gtest.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/synth/synthesizer.h"
+#include "posefix/synth/test_poses.h"
 
 namespace posefix {
 namespace {
-
-// A standing COCO person of about 100 x 250 pixels with its top-left corner
-// at (x, y).
-Pose StandingPerson(double x, double y) {
-  const double xy[17][2] = {{50, 20},  {45, 15},  {55, 15},  {38, 18},  {62, 18},  {30, 60},
-                            {70, 60},  {22, 100}, {78, 100}, {18, 140}, {82, 140}, {38, 140},
-                            {62, 140}, {36, 190}, {64, 190}, {35, 240}, {65, 240}};
-  Pose pose;
-  for (const auto& p : xy) pose.push_back({x + p[0], y + p[1], 2});
-  return pose;
-}
 
 struct Sample {
   // (keypoint, status) -> count.
