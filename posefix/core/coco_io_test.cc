@@ -1,8 +1,11 @@
 #include "posefix/core/coco_io.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "posefix/core/file_util.h"
@@ -272,65 +275,136 @@ TEST(CocoIoTest, ResultsErrorsNameTheEntry) {
       "dt.json: [0].image_id: image 9 is not in the ground-truth images");
 }
 
-// A results file of `count` entries (about 120 bytes each), entry `odd`
-// replaced by `odd_entry` when given; `note` is an extra member of each.
+// A results file of `count` entries (about 100 bytes each), entry `odd`
+// replaced by `odd_entry` when given; `extra`, when given, is appended to
+// each entry (a member the fast reader leaves to the DOM path).
 std::string ManyResults(int count, int odd = -1, const std::string& odd_entry = "",
-                        const std::string& note = R"({"k": [1, "x"]})") {
+                        const std::string& extra = "") {
   std::string text = "[\n";
   for (int i = 0; i < count; ++i) {
     if (i > 0) text += ",\n";
     text += i == odd ? odd_entry
                      : absl::StrCat(R"({"image_id": )", 1 + i % 7,
                                     R"(, "category_id": 1, "keypoints": [)", i, ".25, ", 2 * i,
-                                    R"(.5, 0.75, 10, 20, 1], "score": 0.)", i % 1000,
-                                    R"(, "note": )", note, "}");
+                                    R"(.5, 0.75, 10, 20, 1], "score": 0.)", i % 1000, extra, "}");
   }
   return text + "\n]";
 }
 
-// Large files are read in two halves on two threads: the same results, and
-// for a bad entry in either half, the error the one-thread reading gives.
-TEST(CocoIoTest, TwoThreadsReadLargeFilesAsOne) {
-  ResultsReadOptions one = TwoKeypoints(nullptr), two = TwoKeypoints(nullptr);
-  two.num_threads = 2;
-  const std::string text = ManyResults(20000);
-  ASSERT_GT(text.size(), 2u << 20);
+void ExpectSameResults(const std::vector<KeypointResult>& a, const std::vector<KeypointResult>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].image_id, b[i].image_id) << i;
+    EXPECT_EQ(a[i].category_id, b[i].category_id) << i;
+    EXPECT_EQ(a[i].score, b[i].score) << i;
+    ASSERT_EQ(a[i].keypoints.size(), b[i].keypoints.size()) << i;
+    // Bit for bit: the sign of a zero too.
+    EXPECT_EQ(std::memcmp(a[i].keypoints.data(), b[i].keypoints.data(),
+                          a[i].keypoints.size() * sizeof(Keypoint)),
+              0)
+        << i;
+  }
+}
+
+// Files of the plain form are read in runs of about 1 MB on every thread
+// asked for: the same results in the same order as one thread, and for a bad
+// entry anywhere, the error the DOM reading gives with the entry's index.
+TEST(CocoIoTest, ThreadsReadLargeFilesAsOne) {
+  ResultsReadOptions one = TwoKeypoints(nullptr), three = TwoKeypoints(nullptr);
+  three.num_threads = 3;
+  const std::string text = ManyResults(40000);
+  ASSERT_GT(text.size(), 3u << 20);
   absl::StatusOr<std::vector<KeypointResult>> a = ParseCocoResults("dt.json", text, one);
-  absl::StatusOr<std::vector<KeypointResult>> b = ParseCocoResults("dt.json", text, two);
+  absl::StatusOr<std::vector<KeypointResult>> b = ParseCocoResults("dt.json", text, three);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_EQ(a->size(), 20000u);
-  ASSERT_EQ(b->size(), a->size());
-  for (size_t i = 0; i < a->size(); ++i) {
-    EXPECT_EQ((*b)[i].image_id, (*a)[i].image_id);
-    EXPECT_EQ((*b)[i].keypoints, (*a)[i].keypoints);
-    EXPECT_EQ((*b)[i].score, (*a)[i].score);
-    EXPECT_EQ((*b)[i].extra, (*a)[i].extra);
-  }
-  EXPECT_EQ((*b)[19999].keypoints[0].x, 19999.25);
+  ASSERT_EQ(a->size(), 40000u);
+  ExpectSameResults(*a, *b);
+  EXPECT_EQ((*b)[39999].keypoints[0].x, 39999.25);
+  EXPECT_EQ((*b)[39999].image_id, 1 + 39999 % 7);
 
-  for (int odd : {3, 15000}) {
+  for (int odd : {3, 25000, 39999}) {
     const std::string bad = ManyResults(
-        20000, odd, R"({"image_id": 1, "category_id": 1, "keypoints": [1, 2], "score": 1})");
+        40000, odd, R"({"image_id": 1, "category_id": 1, "keypoints": [1, 2], "score": 1})");
     const absl::Status expected = ParseCocoResults("dt.json", bad, one).status();
     ExpectError(expected, absl::StrCat("dt.json: [", odd, "].keypoints: expected 6 numbers"));
-    EXPECT_EQ(ParseCocoResults("dt.json", bad, two).status(), expected);
+    EXPECT_EQ(ParseCocoResults("dt.json", bad, three).status(), expected);
   }
-  // A cut that lands inside a string: the halves are refused, the whole is
-  // read.
-  const std::string tricky = ManyResults(20000, -1, "", R"(["},{"])");
-  absl::StatusOr<std::vector<KeypointResult>> c = ParseCocoResults("dt.json", tricky, two);
-  ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->size(), 20000u);
-  absl::StatusOr<std::vector<KeypointResult>> d = ParseCocoResults("dt.json", tricky, one);
-  ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ((*c)[12345].extra, (*d)[12345].extra);
-  // Invalid JSON in the second half keeps its position.
-  std::string broken = ManyResults(20000);
+  // An entry that closes the array early leaves text after it: invalid.
+  const std::string closed =
+      ManyResults(40000, 30000,
+                  R"({"image_id": 1, "category_id": 1, "keypoints": [1,2,3,4,5,6], "score": 1}])");
+  ExpectError(ParseCocoResults("dt.json", closed, three).status(), "invalid JSON");
+  // Invalid JSON near the end keeps its position.
+  std::string broken = ManyResults(40000);
   broken[broken.size() - 10] = '#';
   const absl::Status invalid = ParseCocoResults("dt.json", broken, one).status();
   ExpectError(invalid, "invalid JSON");
-  EXPECT_EQ(ParseCocoResults("dt.json", broken, two).status(), invalid);
+  EXPECT_EQ(ParseCocoResults("dt.json", broken, three).status(), invalid);
+  // Members other than the four (here with a comma between braces inside a
+  // string) take the DOM path: the same results, and the members kept.
+  const std::string noted = ManyResults(40000, -1, "", R"(, "note": ["},{"])");
+  absl::StatusOr<std::vector<KeypointResult>> c = ParseCocoResults("dt.json", noted, three);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectSameResults(*a, *c);
+  ASSERT_EQ((*c)[12345].extra.size(), 1u);
+  EXPECT_EQ((*c)[12345].extra[0].second, R"(["},{"])");
+}
+
+// The fast reader and the DOM reader agree on every number form, to the
+// bit: both read a file, once plain and once with a member only the DOM
+// path reads.
+TEST(CocoIoTest, FastAndDomReadersAgreeOnEveryNumber) {
+  const std::vector<std::string> numbers = {"0",
+                                            "-0",
+                                            "0.0",
+                                            "-0.0",
+                                            "1e2",
+                                            "1E-2",
+                                            "-1.5e+3",
+                                            "0.1",
+                                            "5e-324",
+                                            "1.7976931348623157e308",
+                                            "3.14159265358979323846264338327950288",
+                                            "123456789012345678",
+                                            "-9223372036854775808",
+                                            "9223372036854775807",
+                                            "12345678901234567890",
+                                            "123456789012345678901234567890",
+                                            "2.2250738585072011e-308",
+                                            "7.0",
+                                            "1e-400"};
+  ResultsReadOptions options;
+  options.num_keypoints = 1;
+  for (const std::string& number : numbers) {
+    for (const std::string& id : {std::string("7"), std::string("7.0"), number}) {
+      const std::string entry =
+          absl::StrCat(R"({"image\u005fid": )", id, R"(, "category_id": 1, "keypoints": [)", number,
+                       ", ", number, R"(, 2], "score": )", number);
+      absl::StatusOr<std::vector<KeypointResult>> fast =
+          ParseCocoResults("dt.json", absl::StrCat("[", entry, "}]"), options);
+      absl::StatusOr<std::vector<KeypointResult>> dom =
+          ParseCocoResults("dt.json", absl::StrCat("[", entry, R"(, "x": 0}])"), options);
+      ASSERT_EQ(fast.ok(), dom.ok()) << number << " " << fast.status() << " " << dom.status();
+      if (!fast.ok()) {
+        EXPECT_EQ(fast.status().message(), dom.status().message());
+        continue;
+      }
+      ExpectSameResults(*fast, *dom);
+      EXPECT_EQ(std::signbit((*fast)[0].score), std::signbit((*dom)[0].score)) << number;
+    }
+  }
+  // As Python's json reads them: an integer zero has no sign, a real one does.
+  auto first_x = [&](const std::string& number) {
+    return (*ParseCocoResults("dt.json",
+                              absl::StrCat(R"([{"image_id": 1, "category_id": 1, "keypoints": [)",
+                                           number, R"(, 0, 2], "score": 1}])"),
+                              options))[0]
+        .keypoints[0]
+        .x;
+  };
+  EXPECT_FALSE(std::signbit(first_x("-0")));
+  EXPECT_TRUE(std::signbit(first_x("-0.0")));
 }
 
 TEST(CocoIoTest, EmptyResultArrayIsValid) {

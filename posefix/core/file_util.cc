@@ -41,6 +41,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::error_code size_error;
   const std::uintmax_t size = std::filesystem::file_size(path, size_error);
   if (!size_error) contents.reserve(size + 64);
+  if (!size_error) {
+    // Read straight into the string: no second copy of a large file.
+    contents.resize(size);
+    contents.resize(std::fread(contents.data(), 1, size, file));
+  }
+  // The rest of a file that grew meanwhile, or of one without a size (a pipe).
   char buffer[1 << 16];
   size_t read = 0;
   while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
