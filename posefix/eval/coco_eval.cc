@@ -32,7 +32,7 @@ bool OutsideRange(double area, const AreaRange& range) {
 // Runs body(i) for i in [0, n) on up to num_threads threads.
 template <typename Body>
 void ParallelFor(int num_threads, size_t n, const Body& body) {
-  if (num_threads <= 1 || n < 64) {
+  if (num_threads <= 1 || n < 2) {
     for (size_t i = 0; i < n; ++i) body(i);
     return;
   }
@@ -356,7 +356,6 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
     // empty, and indexing one (even to take an address) is undefined.
     std::vector<char> matched(static_cast<size_t>(num_thresholds) * num_dts);
     std::vector<char> ignored(static_cast<size_t>(num_thresholds) * num_dts);
-    std::vector<double> recall_curve(num_dts), precision_curve(num_dts);
     for (int a = 0; a < num_areas; ++a) {
       std::vector<int> counted(num_images, 0);
       ParallelFor(num_threads, num_images, [&](size_t i) {
@@ -376,7 +375,9 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
       });
       const int64_t num_counted = std::accumulate(counted.begin(), counted.end(), int64_t{0});
       if (num_counted == 0) continue;
-      for (int t = 0; t < num_thresholds; ++t) {
+      // Thresholds are independent: one per thread at a time.
+      ParallelFor(num_threads, num_thresholds, [&](size_t t) {
+        std::vector<double> recall_curve(num_dts), precision_curve(num_dts);
         const char* matched_row = matched.data() + t * num_dts;
         const char* ignored_row = ignored.data() + t * num_dts;
         int64_t tp = 0, fp = 0;
@@ -407,7 +408,7 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
           // Recall levels never reached keep precision 0.
           result.Precision(t, r, k, a) = position < num_dts ? precision_curve[position] : 0;
         }
-      }
+      });
     }
   }
   return result;
