@@ -1,7 +1,11 @@
 // Loading speed of COCO annotation and results files.
-//   bazel run //posefix/core:coco_io_benchmark -- --annotations=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+//   bazel run //posefix/core:coco_io_benchmark --
+//   --annotations=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+#include <cmath>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "posefix/core/coco_io.h"
@@ -45,6 +49,66 @@ void BM_WriteCocoDataset(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(CocoDatasetToJson(*dataset));
 }
 BENCHMARK(BM_WriteCocoDataset)->Unit(benchmark::kMillisecond);
+
+// A results file of 16 results per annotation (its pose moved by a few
+// pixels each time, Python-like 3-decimal numbers), about 7 MB for the
+// fixture; with `extra`, each result also has a "bbox", which only the DOM
+// path reads.
+std::string ResultsText(const CocoDataset& dataset, bool extra) {
+  std::vector<KeypointResult> results;
+  for (int copy = 0; copy < 16; ++copy) {
+    for (const PersonAnnotation& annotation : dataset.annotations) {
+      KeypointResult result;
+      result.image_id = annotation.image_id;
+      result.category_id = 1;
+      result.keypoints = annotation.keypoints;
+      for (Keypoint& keypoint : result.keypoints) {
+        keypoint.x = std::round((keypoint.x + 0.731 * copy) * 1000) / 1000;
+        keypoint.y = std::round((keypoint.y - 0.417 * copy) * 1000) / 1000;
+        keypoint.v = 0.5 + 0.03 * copy;
+      }
+      result.score = 0.9 - 0.05 * copy;
+      if (extra) result.extra.emplace_back("bbox", "[10.5,20.25,100,200]");
+      results.push_back(std::move(result));
+    }
+  }
+  return CocoResultsToJson(results);
+}
+
+// Args: threads; 1 for the DOM path (results with a member beside the four).
+void BM_ParseCocoResults(benchmark::State& state) {
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(AnnotationPath());
+  if (!dataset.ok()) {
+    state.SkipWithError(std::string(dataset.status().message()).c_str());
+    return;
+  }
+  const bool dom = state.range(1) != 0;
+  const std::string text = ResultsText(*dataset, dom);
+  ResultsReadOptions options;
+  options.num_threads = static_cast<int>(state.range(0));
+  options.ground_truth = &*dataset;
+  size_t count = 0;
+  for (auto _ : state) {
+    absl::StatusOr<std::vector<KeypointResult>> results =
+        ParseCocoResults("bench.json", text, options);
+    if (!results.ok()) {
+      state.SkipWithError(std::string(results.status().message()).c_str());
+      return;
+    }
+    count = results->size();
+    benchmark::DoNotOptimize(results);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(text.size()) * state.iterations());
+  state.counters["results"] = static_cast<double>(count);
+  state.SetLabel(dom ? "DOM path (a member beside the four)" : "plain form (On-Demand)");
+}
+BENCHMARK(BM_ParseCocoResults)
+    ->ArgNames({"threads", "dom"})
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace posefix
