@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
@@ -259,30 +260,23 @@ absl::StatusOr<ImageInfo> ParseImage(const FieldReader& reader, element value,
                                      const std::string& path, bool keep_extra) {
   if (!value.is_object()) return reader.Error(path, "expected an object");
   ImageInfo image;
-  auto id = reader.Member(value, path, "id", true);
-  if (!id.ok()) return id.status();
-  auto id_value = reader.Integer(**id, path + ".id");
-  if (!id_value.ok()) return id_value.status();
-  image.id = *id_value;
-  auto file_name = reader.Member(value, path, "file_name", false);
-  if (!file_name.ok()) return file_name.status();
-  if (file_name->has_value()) {
-    auto name = reader.String(**file_name, path + ".file_name");
-    if (!name.ok()) return name.status();
-    image.file_name = *std::move(name);
+  ASSIGN_OR_RETURN(std::optional<element> id, reader.Member(value, path, "id", true));
+  ASSIGN_OR_RETURN(image.id, reader.Integer(*id, path + ".id"));
+  ASSIGN_OR_RETURN(std::optional<element> file_name,
+                   reader.Member(value, path, "file_name", false));
+  if (file_name.has_value()) {
+    ASSIGN_OR_RETURN(image.file_name, reader.String(*file_name, path + ".file_name"));
   }
   for (auto [name, slot] : {std::pair<const char*, int*>{"width", &image.width},
                             std::pair<const char*, int*>{"height", &image.height}}) {
-    auto member = reader.Member(value, path, name, false);
-    if (!member.ok()) return member.status();
-    if (!member->has_value()) continue;
+    ASSIGN_OR_RETURN(std::optional<element> member, reader.Member(value, path, name, false));
+    if (!member.has_value()) continue;
     const std::string field = FieldReader::Join(path, name);
-    auto size = reader.Integer(**member, field);
-    if (!size.ok()) return size.status();
-    if (*size < 0 || *size > std::numeric_limits<int>::max()) {
-      return reader.Error(field, absl::StrCat("must be a non-negative size, got ", *size));
+    ASSIGN_OR_RETURN(int64_t size, reader.Integer(*member, field));
+    if (size < 0 || size > std::numeric_limits<int>::max()) {
+      return reader.Error(field, absl::StrCat("must be a non-negative size, got ", size));
     }
-    *slot = static_cast<int>(*size);
+    *slot = static_cast<int>(size);
   }
   if (keep_extra) CollectExtra(value, {"id", "file_name", "width", "height"}, &image.extra);
   return image;
@@ -292,29 +286,23 @@ absl::StatusOr<Category> ParseCategory(const FieldReader& reader, element value,
                                        const std::string& path, bool keep_extra) {
   if (!value.is_object()) return reader.Error(path, "expected an object");
   Category category;
-  auto id = reader.Member(value, path, "id", true);
-  if (!id.ok()) return id.status();
-  auto id_value = reader.Integer(**id, path + ".id");
-  if (!id_value.ok()) return id_value.status();
-  category.id = *id_value;
-  auto name = reader.Member(value, path, "name", false);
-  if (!name.ok()) return name.status();
-  if (name->has_value()) {
-    auto text = reader.String(**name, path + ".name");
-    if (!text.ok()) return text.status();
-    category.name = *std::move(text);
+  ASSIGN_OR_RETURN(std::optional<element> id, reader.Member(value, path, "id", true));
+  ASSIGN_OR_RETURN(category.id, reader.Integer(*id, path + ".id"));
+  ASSIGN_OR_RETURN(std::optional<element> name, reader.Member(value, path, "name", false));
+  if (name.has_value()) {
+    ASSIGN_OR_RETURN(category.name, reader.String(*name, path + ".name"));
   }
-  auto keypoints = reader.Member(value, path, "keypoints", false);
-  if (!keypoints.ok()) return keypoints.status();
-  if (keypoints->has_value()) {
+  ASSIGN_OR_RETURN(std::optional<element> keypoints,
+                   reader.Member(value, path, "keypoints", false));
+  if (keypoints.has_value()) {
     const std::string field = path + ".keypoints";
-    auto names = reader.Array(**keypoints, field, "an array of names");
-    if (!names.ok()) return names.status();
-    for (element name_value : *names) {
-      auto keypoint =
-          reader.String(name_value, absl::StrCat(field, "[", category.keypoints.size(), "]"));
-      if (!keypoint.ok()) return keypoint.status();
-      category.keypoints.push_back(*std::move(keypoint));
+    ASSIGN_OR_RETURN(simdjson::dom::array names,
+                     reader.Array(*keypoints, field, "an array of names"));
+    for (element name_value : names) {
+      ASSIGN_OR_RETURN(
+          std::string keypoint,
+          reader.String(name_value, absl::StrCat(field, "[", category.keypoints.size(), "]")));
+      category.keypoints.push_back(std::move(keypoint));
     }
   }
   // The skeleton and supercategory are kept verbatim: schemas own them.
@@ -333,11 +321,8 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
        {std::pair<const char*, int64_t*>{"id", &annotation.id},
         std::pair<const char*, int64_t*>{"image_id", &annotation.image_id},
         std::pair<const char*, int64_t*>{"category_id", &annotation.category_id}}) {
-    auto member = reader.Member(value, path, name, true);
-    if (!member.ok()) return member.status();
-    auto integer = reader.Integer(**member, FieldReader::Join(path, name));
-    if (!integer.ok()) return integer.status();
-    *slot = *integer;
+    ASSIGN_OR_RETURN(std::optional<element> member, reader.Member(value, path, name, true));
+    ASSIGN_OR_RETURN(*slot, reader.Integer(*member, FieldReader::Join(path, name)));
   }
   auto count = keypoints_per_category.find(annotation.category_id);
   if (count == keypoints_per_category.end()) {
@@ -346,30 +331,27 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
   }
   const int num_keypoints = fallback_keypoints > 0 ? fallback_keypoints : count->second;
 
-  auto keypoints = reader.Member(value, path, "keypoints", false);
-  if (!keypoints.ok()) return keypoints.status();
-  if (keypoints->has_value()) {
-    auto pose = reader.Keypoints(**keypoints, path + ".keypoints", num_keypoints);
-    if (!pose.ok()) return pose.status();
-    annotation.keypoints = *std::move(pose);
+  ASSIGN_OR_RETURN(std::optional<element> keypoints,
+                   reader.Member(value, path, "keypoints", false));
+  if (keypoints.has_value()) {
+    ASSIGN_OR_RETURN(annotation.keypoints,
+                     reader.Keypoints(*keypoints, path + ".keypoints", num_keypoints));
   } else {
     annotation.keypoints.assign(num_keypoints, Keypoint{});
   }
 
-  auto bbox = reader.Member(value, path, "bbox", false);
-  if (!bbox.ok()) return bbox.status();
-  if (bbox->has_value()) {
+  ASSIGN_OR_RETURN(std::optional<element> bbox, reader.Member(value, path, "bbox", false));
+  if (bbox.has_value()) {
     const std::string field = path + ".bbox";
     simdjson::dom::array box;
-    if ((**bbox).get_array().get(box) != simdjson::SUCCESS || box.size() != 4) {
+    if (bbox->get_array().get(box) != simdjson::SUCCESS || box.size() != 4) {
       return reader.Error(field, "expected [x, y, width, height]");
     }
     double numbers[4];
     int i = 0;
     for (element value : box) {
-      auto number = reader.Number(value, absl::StrCat(field, "[", i, "]"));
-      if (!number.ok()) return number.status();
-      numbers[i++] = *number;
+      ASSIGN_OR_RETURN(numbers[i], reader.Number(value, absl::StrCat(field, "[", i, "]")));
+      ++i;
     }
     if (numbers[2] < 0 || numbers[3] < 0) {
       return reader.Error(field, absl::StrCat("negative size ", numbers[2], " x ", numbers[3]));
@@ -377,40 +359,35 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
     annotation.bbox = {numbers[0], numbers[1], numbers[2], numbers[3]};
   }
 
-  auto area = reader.Member(value, path, "area", false);
-  if (!area.ok()) return area.status();
-  if (area->has_value()) {
-    auto number = reader.Number(**area, path + ".area");
-    if (!number.ok()) return number.status();
-    if (*number < 0) return reader.Error(path + ".area", absl::StrCat("negative area ", *number));
-    annotation.area = *number;
+  ASSIGN_OR_RETURN(std::optional<element> area, reader.Member(value, path, "area", false));
+  if (area.has_value()) {
+    ASSIGN_OR_RETURN(double number, reader.Number(*area, path + ".area"));
+    if (number < 0) return reader.Error(path + ".area", absl::StrCat("negative area ", number));
+    annotation.area = number;
   } else {
     annotation.area = annotation.bbox.area();
   }
 
-  auto iscrowd = reader.Member(value, path, "iscrowd", false);
-  if (!iscrowd.ok()) return iscrowd.status();
-  if (iscrowd->has_value()) {
-    if ((**iscrowd).is_bool()) {
-      annotation.iscrowd = (**iscrowd).get_bool().value_unsafe();
+  ASSIGN_OR_RETURN(std::optional<element> iscrowd, reader.Member(value, path, "iscrowd", false));
+  if (iscrowd.has_value()) {
+    if (iscrowd->is_bool()) {
+      annotation.iscrowd = iscrowd->get_bool().value_unsafe();
     } else {
-      auto flag = reader.Integer(**iscrowd, path + ".iscrowd");
-      if (!flag.ok()) return flag.status();
-      if (*flag != 0 && *flag != 1) return reader.Error(path + ".iscrowd", "expected 0 or 1");
-      annotation.iscrowd = *flag == 1;
+      ASSIGN_OR_RETURN(int64_t flag, reader.Integer(*iscrowd, path + ".iscrowd"));
+      if (flag != 0 && flag != 1) return reader.Error(path + ".iscrowd", "expected 0 or 1");
+      annotation.iscrowd = flag == 1;
     }
   }
 
-  auto num_labelled = reader.Member(value, path, "num_keypoints", false);
-  if (!num_labelled.ok()) return num_labelled.status();
-  if (num_labelled->has_value()) {
-    auto number = reader.Integer(**num_labelled, path + ".num_keypoints");
-    if (!number.ok()) return number.status();
-    if (*number < 0 || *number > num_keypoints) {
+  ASSIGN_OR_RETURN(std::optional<element> num_labelled,
+                   reader.Member(value, path, "num_keypoints", false));
+  if (num_labelled.has_value()) {
+    ASSIGN_OR_RETURN(int64_t number, reader.Integer(*num_labelled, path + ".num_keypoints"));
+    if (number < 0 || number > num_keypoints) {
       return reader.Error(path + ".num_keypoints",
-                          absl::StrCat("must be in [0, ", num_keypoints, "], got ", *number));
+                          absl::StrCat("must be in [0, ", num_keypoints, "], got ", number));
     }
-    annotation.num_keypoints = static_cast<int>(*number);
+    annotation.num_keypoints = static_cast<int>(number);
   } else {
     annotation.num_keypoints = CountLabelled(annotation.keypoints);
   }
@@ -470,83 +447,77 @@ bool IsTrainablePerson(const PersonAnnotation& person) {
 absl::StatusOr<CocoDataset> ParseCocoDataset(absl::string_view source, std::string text,
                                              const CocoReadOptions& options) {
   simdjson::dom::parser parser;
-  auto document = ParseJson(source, &text, &parser);
-  if (!document.ok()) return document.status();
+  ASSIGN_OR_RETURN(element document, ParseJson(source, &text, &parser));
   const FieldReader reader(source);
-  if (!document->is_object()) return reader.Error("(top level)", "expected a JSON object");
+  if (!document.is_object()) return reader.Error("(top level)", "expected a JSON object");
   CocoDataset dataset;
 
-  auto images = reader.Member(*document, "", "images", true);
-  if (!images.ok()) return images.status();
-  auto image_values = reader.Array(**images, "images");
-  if (!image_values.ok()) return image_values.status();
-  dataset.images.reserve(image_values->size());
+  ASSIGN_OR_RETURN(std::optional<element> images, reader.Member(document, "", "images", true));
+  ASSIGN_OR_RETURN(simdjson::dom::array image_values, reader.Array(*images, "images"));
+  dataset.images.reserve(image_values.size());
   absl::flat_hash_set<int64_t> image_ids;
-  for (element value : *image_values) {
+  for (element value : image_values) {
     const std::string path = absl::StrCat("images[", dataset.images.size(), "]");
-    auto image = ParseImage(reader, value, path, options.keep_extra_fields);
-    if (!image.ok()) return image.status();
-    if (!image_ids.insert(image->id).second) {
-      return reader.Error(path + ".id", absl::StrCat("duplicate image id ", image->id));
+    ASSIGN_OR_RETURN(ImageInfo image, ParseImage(reader, value, path, options.keep_extra_fields));
+    if (!image_ids.insert(image.id).second) {
+      return reader.Error(path + ".id", absl::StrCat("duplicate image id ", image.id));
     }
-    dataset.images.push_back(*std::move(image));
+    dataset.images.push_back(std::move(image));
   }
 
   absl::flat_hash_map<int64_t, int> keypoints_per_category;
-  auto categories = reader.Member(*document, "", "categories", false);
-  if (!categories.ok()) return categories.status();
-  if (categories->has_value()) {
-    auto category_values = reader.Array(**categories, "categories");
-    if (!category_values.ok()) return category_values.status();
-    for (element value : *category_values) {
-      auto category =
+  ASSIGN_OR_RETURN(std::optional<element> categories,
+                   reader.Member(document, "", "categories", false));
+  if (categories.has_value()) {
+    ASSIGN_OR_RETURN(simdjson::dom::array category_values, reader.Array(*categories, "categories"));
+    for (element value : category_values) {
+      ASSIGN_OR_RETURN(
+          Category category,
           ParseCategory(reader, value, absl::StrCat("categories[", dataset.categories.size(), "]"),
-                        options.keep_extra_fields);
-      if (!category.ok()) return category.status();
-      keypoints_per_category[category->id] = category->keypoints.empty()
-                                                 ? kDefaultKeypoints
-                                                 : static_cast<int>(category->keypoints.size());
-      dataset.categories.push_back(*std::move(category));
+                        options.keep_extra_fields));
+      keypoints_per_category[category.id] = category.keypoints.empty()
+                                                ? kDefaultKeypoints
+                                                : static_cast<int>(category.keypoints.size());
+      dataset.categories.push_back(std::move(category));
     }
   } else {
     // A bare file without categories: COCO's person category is assumed.
     keypoints_per_category[1] = kDefaultKeypoints;
   }
 
-  auto annotations = reader.Member(*document, "", "annotations", true);
-  if (!annotations.ok()) return annotations.status();
-  auto annotation_values = reader.Array(**annotations, "annotations");
-  if (!annotation_values.ok()) return annotation_values.status();
-  dataset.annotations.reserve(annotation_values->size());
+  ASSIGN_OR_RETURN(std::optional<element> annotations,
+                   reader.Member(document, "", "annotations", true));
+  ASSIGN_OR_RETURN(simdjson::dom::array annotation_values,
+                   reader.Array(*annotations, "annotations"));
+  dataset.annotations.reserve(annotation_values.size());
   // pycocotools indexes annotations by id: a repeated id would make it
   // evaluate one annotation twice and the other never, so it is refused.
   absl::flat_hash_set<int64_t> annotation_ids;
-  for (element value : *annotation_values) {
+  for (element value : annotation_values) {
     const std::string path = absl::StrCat("annotations[", dataset.annotations.size(), "]");
-    auto annotation = ParseAnnotation(reader, value, path, keypoints_per_category,
-                                      options.num_keypoints, options.keep_extra_fields);
-    if (!annotation.ok()) return annotation.status();
-    if (!image_ids.contains(annotation->image_id)) {
+    ASSIGN_OR_RETURN(PersonAnnotation annotation,
+                     ParseAnnotation(reader, value, path, keypoints_per_category,
+                                     options.num_keypoints, options.keep_extra_fields));
+    if (!image_ids.contains(annotation.image_id)) {
       return reader.Error(path + ".image_id",
-                          absl::StrCat("image ", annotation->image_id, " is not in images"));
+                          absl::StrCat("image ", annotation.image_id, " is not in images"));
     }
-    if (!annotation_ids.insert(annotation->id).second) {
-      return reader.Error(path + ".id", absl::StrCat("duplicate annotation id ", annotation->id));
+    if (!annotation_ids.insert(annotation.id).second) {
+      return reader.Error(path + ".id", absl::StrCat("duplicate annotation id ", annotation.id));
     }
-    dataset.annotations.push_back(*std::move(annotation));
+    dataset.annotations.push_back(std::move(annotation));
   }
 
   if (options.keep_extra_fields) {
-    CollectExtra(*document, {"images", "annotations", "categories"}, &dataset.extra);
+    CollectExtra(document, {"images", "annotations", "categories"}, &dataset.extra);
   }
   return dataset;
 }
 
 absl::StatusOr<CocoDataset> ReadCocoDataset(const std::string& path,
                                             const CocoReadOptions& options) {
-  absl::StatusOr<std::string> text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  return ParseCocoDataset(path, *std::move(text), options);
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return ParseCocoDataset(path, std::move(text), options);
 }
 
 std::string CocoDatasetToJson(const CocoDataset& dataset) {
@@ -644,26 +615,18 @@ absl::StatusOr<KeypointResult> ParseResult(const FieldReader& reader, element va
   KeypointResult result;
   for (auto [name, slot] : {std::pair<const char*, int64_t*>{"image_id", &result.image_id},
                             std::pair<const char*, int64_t*>{"category_id", &result.category_id}}) {
-    auto member = reader.Member(value, path, name, true);
-    if (!member.ok()) return member.status();
-    auto integer = reader.Integer(**member, FieldReader::Join(path, name));
-    if (!integer.ok()) return integer.status();
-    *slot = *integer;
+    ASSIGN_OR_RETURN(std::optional<element> member, reader.Member(value, path, name, true));
+    ASSIGN_OR_RETURN(*slot, reader.Integer(*member, FieldReader::Join(path, name)));
   }
   if (options.ground_truth != nullptr && !known_images.contains(result.image_id)) {
     return reader.Error(path + ".image_id", absl::StrCat("image ", result.image_id,
                                                          " is not in the ground-truth images"));
   }
-  auto keypoints = reader.Member(value, path, "keypoints", true);
-  if (!keypoints.ok()) return keypoints.status();
-  auto pose = reader.Keypoints(**keypoints, path + ".keypoints", options.num_keypoints);
-  if (!pose.ok()) return pose.status();
-  result.keypoints = *std::move(pose);
-  auto score = reader.Member(value, path, "score", true);
-  if (!score.ok()) return score.status();
-  auto number = reader.Number(**score, path + ".score");
-  if (!number.ok()) return number.status();
-  result.score = *number;
+  ASSIGN_OR_RETURN(std::optional<element> keypoints, reader.Member(value, path, "keypoints", true));
+  ASSIGN_OR_RETURN(result.keypoints,
+                   reader.Keypoints(*keypoints, path + ".keypoints", options.num_keypoints));
+  ASSIGN_OR_RETURN(std::optional<element> score, reader.Member(value, path, "score", true));
+  ASSIGN_OR_RETURN(result.score, reader.Number(*score, path + ".score"));
   if (options.keep_extra_fields) {
     CollectExtra(value, {"image_id", "category_id", "keypoints", "score"}, &result.extra);
   }
@@ -676,21 +639,19 @@ absl::StatusOr<std::vector<KeypointResult>> ParseResultsArray(
     absl::string_view source, std::string* text, const ResultsReadOptions& options,
     const absl::flat_hash_set<int64_t>& known_images) {
   simdjson::dom::parser parser;
-  auto document = ParseJson(source, text, &parser);
-  if (!document.ok()) return document.status();
+  ASSIGN_OR_RETURN(element document, ParseJson(source, text, &parser));
   const FieldReader reader(source);
   simdjson::dom::array values;
-  if (document->get_array().get(values) != simdjson::SUCCESS) {
+  if (document.get_array().get(values) != simdjson::SUCCESS) {
     return reader.Error("(top level)",
                         "expected a JSON array of {image_id, category_id, keypoints, score}");
   }
   std::vector<KeypointResult> results;
   results.reserve(values.size());
   for (element value : values) {
-    absl::StatusOr<KeypointResult> result =
-        ParseResult(reader, value, results.size(), options, known_images);
-    if (!result.ok()) return result.status();
-    results.push_back(*std::move(result));
+    ASSIGN_OR_RETURN(KeypointResult result,
+                     ParseResult(reader, value, results.size(), options, known_images));
+    results.push_back(std::move(result));
   }
   return results;
 }
@@ -903,9 +864,8 @@ absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view s
 
 absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(const std::string& path,
                                                             const ResultsReadOptions& options) {
-  absl::StatusOr<std::string> text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  return ParseCocoResults(path, *std::move(text), options);
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return ParseCocoResults(path, std::move(text), options);
 }
 
 std::string CocoResultsToJson(const std::vector<KeypointResult>& results) {

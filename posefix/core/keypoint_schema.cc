@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 
 namespace posefix {
@@ -221,10 +222,8 @@ absl::StatusOr<KeypointSchema> ResolveKeypointSchema(const std::string& name_or_
 
 absl::StatusOr<KeypointSchema> LoadKeypointSchema(const std::string& path) {
   KeypointSchema schema;
-  absl::Status parsed = ReadTextProto(path, &schema);
-  if (!parsed.ok()) return parsed;
-  absl::Status valid = ValidateKeypointSchema(schema, path);
-  if (!valid.ok()) return valid;
+  RETURN_IF_ERROR(ReadTextProto(path, &schema));
+  RETURN_IF_ERROR(ValidateKeypointSchema(schema, path));
   return schema;
 }
 

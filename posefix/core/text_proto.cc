@@ -4,6 +4,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 
 namespace posefix {
 namespace {
@@ -36,9 +37,8 @@ absl::Status ParseTextProto(const std::string& source, const std::string& text,
 }
 
 absl::Status ReadTextProto(const std::string& path, google::protobuf::Message* message) {
-  absl::StatusOr<std::string> text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  return ParseTextProto(path, *text, message);
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path));
+  return ParseTextProto(path, text, message);
 }
 
 absl::Status WriteTextProto(const std::string& path, const google::protobuf::Message& message) {

@@ -7,14 +7,14 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/image_io.h"
 #include "posefix/core/random.h"
+#include "posefix/core/status_macros.h"
 
 namespace posefix {
 
 absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(
     const CocoDataset* dataset, std::string image_root, const KeypointSchema* schema,
     DataOptions options, double overlap_iou, InputPoseSynthesizer synthesizer, uint64_t seed) {
-  absl::Status valid = ValidateDataOptions(options, "loader");
-  if (!valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateDataOptions(options, "loader"));
   if (!synthesizer) return absl::InvalidArgumentError("loader: no input-pose synthesizer");
   for (const PersonAnnotation& annotation : dataset->annotations) {
     if (static_cast<int>(annotation.keypoints.size()) != schema->keypoint_names_size()) {
@@ -177,8 +177,8 @@ absl::StatusOr<std::optional<TrainingSample>> Loader::Next() {
       ++skipped_;
       continue;
     }
-    if (!slot.sample.ok()) return slot.sample.status();
-    return std::optional<TrainingSample>(*std::move(slot.sample));
+    ASSIGN_OR_RETURN(TrainingSample sample, std::move(slot.sample));
+    return std::optional<TrainingSample>(std::move(sample));
   }
 }
 

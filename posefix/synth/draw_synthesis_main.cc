@@ -19,10 +19,11 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
-#include "posefix/core/image_io.h"
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/synth/synthesizer.h"
 
 DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_fixture.json",
@@ -78,23 +79,20 @@ absl::Status Run() {
     return absl::InvalidArgumentError(absl::StrCat("--area: ", area_source.status().message()));
   }
   const KeypointSchema& schema = CocoSchema();
-  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, schema);
-  if (!synthesizer.ok()) return synthesizer.status();
+  ASSIGN_OR_RETURN(const Synthesizer synthesizer, LoadSynthesizer(FLAGS_error_model, schema));
   CocoReadOptions read_options;
   read_options.keep_extra_fields = false;
   read_options.num_keypoints = schema.keypoint_names_size();
-  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(FLAGS_gt, read_options);
-  if (!dataset.ok()) return dataset.status();
-  absl::StatusOr<std::vector<SynthesizedPerson>> people =
-      SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, *area_source, FLAGS_gt);
-  if (!people.ok()) return people.status();
+  ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(FLAGS_gt, read_options));
+  ASSIGN_OR_RETURN(const std::vector<SynthesizedPerson> people,
+                   SynthesizeDataset(dataset, synthesizer, FLAGS_seed, *area_source, FLAGS_gt));
 
   std::map<int64_t, std::vector<const SynthesizedPerson*>> by_image;
-  for (const SynthesizedPerson& person : *people) by_image[person.image_id].push_back(&person);
+  for (const SynthesizedPerson& person : people) by_image[person.image_id].push_back(&person);
 
-  if (absl::Status created = CreateDirectories(FLAGS_out_dir); !created.ok()) return created;
+  RETURN_IF_ERROR(CreateDirectories(FLAGS_out_dir));
   int drawn = 0;
-  for (const ImageInfo& image : dataset->images) {
+  for (const ImageInfo& image : dataset.images) {
     if (drawn >= FLAGS_max_images) break;
     auto it = by_image.find(image.id);
     if (it == by_image.end()) continue;
@@ -114,7 +112,7 @@ absl::Status Run() {
     };
     std::vector<int> counts(kNumSynthesisStatuses, 0);
     for (const SynthesizedPerson* person : it->second) {
-      const Pose& gt = dataset->annotations[person->annotation_index].keypoints;
+      const Pose& gt = dataset.annotations[person->annotation_index].keypoints;
       const SynthesizedPose& synth = person->synthesized;
       for (const auto& limb : schema.skeleton()) {
         if (gt[limb.from()].v > 0 && gt[limb.to()].v > 0) {
@@ -151,9 +149,8 @@ absl::Status Run() {
     const std::string out = (std::filesystem::path(FLAGS_out_dir) /
                              (std::filesystem::path(image.file_name).stem().string() + ".png"))
                                 .string();
-    absl::Status written = WriteFileAtomically(
-        out, absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-    if (!written.ok()) return written;
+    RETURN_IF_ERROR(WriteFileAtomically(
+        out, absl::string_view(reinterpret_cast<const char*>(png.data()), png.size())));
     std::fprintf(stderr, "%s\n", out.c_str());
     ++drawn;
   }

@@ -8,6 +8,7 @@
 #include "google/protobuf/text_format.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 
 namespace posefix {
@@ -182,8 +183,7 @@ absl::StatusOr<ErrorModel> CompleteErrorModel(ErrorModel model, const KeypointSc
     }
     *(model.*table.mutable_table)() = (ReleaseErrorModel().*table.get)();
   }
-  absl::Status valid = ValidateErrorModel(model, schema, source);
-  if (!valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateErrorModel(model, schema, source));
   return model;
 }
 
@@ -224,8 +224,7 @@ absl::Status ValidateErrorModel(const ErrorModel& model, const KeypointSchema& s
   int max_overlap_bound = 0;
   for (const NamedTable& table : kTables) {
     if (!(model.*table.has)()) return FieldError(source, table.name, "is missing");
-    absl::Status valid = ValidateTable((model.*table.get)(), num_keypoints, source, table.name);
-    if (!valid.ok()) return valid;
+    RETURN_IF_ERROR(ValidateTable((model.*table.get)(), num_keypoints, source, table.name));
     for (const auto& rule : (model.*table.get)().rules()) {
       for (const auto& condition : rule.when()) {
         max_overlap_bound =
@@ -253,8 +252,7 @@ absl::Status ValidateErrorModel(const ErrorModel& model, const KeypointSchema& s
 
 absl::StatusOr<ErrorModel> LoadErrorModel(const std::string& path, const KeypointSchema& schema) {
   ErrorModel model;
-  absl::Status parsed = ReadTextProto(path, &model);
-  if (!parsed.ok()) return parsed;
+  RETURN_IF_ERROR(ReadTextProto(path, &model));
   return CompleteErrorModel(std::move(model), schema, path);
 }
 

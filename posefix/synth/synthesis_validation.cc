@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/error_analysis.h"
 #include "posefix/eval/metrics.pb.h"
 #include "posefix/eval/oks.h"
@@ -103,10 +104,9 @@ absl::StatusOr<SynthesisValidation> ValidateSynthesis(const CocoDataset& dataset
   std::vector<Accumulator> per_joint(num_keypoints);
   SynthesisValidation validation;
   for (uint64_t seed : seeds) {
-    absl::StatusOr<std::vector<SynthesizedPerson>> people =
-        SynthesizeDataset(dataset, synthesizer, seed, area_source, source);
-    if (!people.ok()) return people.status();
-    for (const SynthesizedPerson& person : *people) {
+    ASSIGN_OR_RETURN(const std::vector<SynthesizedPerson> people,
+                     SynthesizeDataset(dataset, synthesizer, seed, area_source, source));
+    for (const SynthesizedPerson& person : people) {
       const PersonAnnotation& gt = dataset.annotations[person.annotation_index];
       std::vector<const PersonAnnotation*> others;
       for (int a : by_image.at(person.image_id)) {

@@ -12,6 +12,7 @@
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/synth/error_model.h"
 #include "posefix/synth/synthesizer.h"
 
@@ -46,22 +47,18 @@ absl::Status Run() {
   }
   const KeypointSchema& schema = *resolved;
 
-  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, schema);
-  if (!synthesizer.ok()) return synthesizer.status();
+  ASSIGN_OR_RETURN(const Synthesizer synthesizer, LoadSynthesizer(FLAGS_error_model, schema));
 
   CocoReadOptions read_options;
   read_options.num_keypoints = schema.keypoint_names_size();
   read_options.keep_extra_fields = false;
-  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(FLAGS_gt, read_options);
-  if (!dataset.ok()) return dataset.status();
+  ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(FLAGS_gt, read_options));
 
-  absl::StatusOr<std::vector<SynthesizedPerson>> people =
-      SynthesizeDataset(*dataset, *synthesizer, FLAGS_seed, *area_source, FLAGS_gt);
-  if (!people.ok()) return people.status();
+  ASSIGN_OR_RETURN(const std::vector<SynthesizedPerson> people,
+                   SynthesizeDataset(dataset, synthesizer, FLAGS_seed, *area_source, FLAGS_gt));
 
-  const std::vector<KeypointResult> results = SynthesizedResults(*people);
-  absl::Status written = WriteCocoResults(FLAGS_out, results);
-  if (!written.ok()) return written;
+  const std::vector<KeypointResult> results = SynthesizedResults(people);
+  RETURN_IF_ERROR(WriteCocoResults(FLAGS_out, results));
   std::fprintf(stderr, "%s: %zu synthesized poses\n", FLAGS_out.c_str(), results.size());
   return absl::OkStatus();
 }

@@ -11,6 +11,7 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/synth/candidate_sampling.h"
 
 namespace posefix {
@@ -57,11 +58,9 @@ absl::StatusOr<Synthesizer> Synthesizer::Create(const ErrorModel& model,
                                                 const KeypointSchema& schema,
                                                 absl::string_view source,
                                                 CandidateSampling sampling) {
-  absl::Status schema_ok = ValidateKeypointSchema(schema, schema.name());
-  if (!schema_ok.ok()) return schema_ok;
-  absl::StatusOr<ErrorModel> complete = CompleteErrorModel(model, schema, source);
-  if (!complete.ok()) return complete.status();
-  return Synthesizer(*complete, schema, sampling);
+  RETURN_IF_ERROR(ValidateKeypointSchema(schema, schema.name()));
+  ASSIGN_OR_RETURN(const ErrorModel complete, CompleteErrorModel(model, schema, source));
+  return Synthesizer(complete, schema, sampling);
 }
 
 Synthesizer::Synthesizer(const ErrorModel& model, const KeypointSchema& schema,
@@ -81,15 +80,13 @@ Synthesizer::Synthesizer(const ErrorModel& model, const KeypointSchema& schema,
 absl::StatusOr<SynthesizedPose> Synthesizer::Synthesize(const SynthesisInput& input,
                                                         DeterministicRandom* rng) const {
   const int num_keypoints = schema_.keypoint_names_size();
-  absl::Status ok = CheckPose(input.target, num_keypoints, "target.keypoints");
-  if (!ok.ok()) return ok;
+  RETURN_IF_ERROR(CheckPose(input.target, num_keypoints, "target.keypoints"));
   for (size_t i = 0; i < input.neighbours.size(); ++i) {
-    ok = CheckPose(input.neighbours[i], num_keypoints, absl::StrCat("neighbours[", i, "]"));
-    if (!ok.ok()) return ok;
+    RETURN_IF_ERROR(
+        CheckPose(input.neighbours[i], num_keypoints, absl::StrCat("neighbours[", i, "]")));
   }
   if (!input.estimate.empty()) {
-    ok = CheckPose(input.estimate, num_keypoints, "estimate.keypoints");
-    if (!ok.ok()) return ok;
+    RETURN_IF_ERROR(CheckPose(input.estimate, num_keypoints, "estimate.keypoints"));
   }
   if (!(input.area > 0) || !std::isfinite(input.area)) {
     return absl::InvalidArgumentError(
@@ -255,9 +252,8 @@ absl::StatusOr<Synthesizer> LoadSynthesizer(const std::string& error_model_path,
   if (error_model_path.empty()) {
     return Synthesizer::Create(ErrorModel(), schema, "release error model");
   }
-  absl::StatusOr<ErrorModel> model = LoadErrorModel(error_model_path, schema);
-  if (!model.ok()) return model.status();
-  return Synthesizer::Create(*model, schema, error_model_path);
+  ASSIGN_OR_RETURN(const ErrorModel model, LoadErrorModel(error_model_path, schema));
+  return Synthesizer::Create(model, schema, error_model_path);
 }
 
 std::vector<int> OverlappingPersons(const std::vector<const PersonAnnotation*>& persons, int target,

@@ -10,6 +10,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/synth/test_poses.h"
 
@@ -395,10 +396,9 @@ TEST(SynthesizerTest, BadInputIsAnError) {
 
 absl::StatusOr<std::vector<SynthesizedPerson>> SynthesizeFixture(
     uint64_t seed, CocoDataset* dataset_out = nullptr) {
-  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(kFixtureGt);
-  if (!dataset.ok()) return dataset.status();
-  if (dataset_out != nullptr) *dataset_out = *dataset;
-  return SynthesizeDataset(*dataset, ReleaseSynthesizer(), seed, AreaSource::kAnnotation,
+  ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(kFixtureGt));
+  if (dataset_out != nullptr) *dataset_out = dataset;
+  return SynthesizeDataset(dataset, ReleaseSynthesizer(), seed, AreaSource::kAnnotation,
                            kFixtureGt);
 }
 

@@ -12,6 +12,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/command_line.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/synth/synthesis_validation.h"
 
 DEFINE_string(gt, "testdata/coco/annotations/person_keypoints_val2017_local.json",
@@ -31,19 +32,16 @@ absl::Status Run() {
   if (!area_source.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--area: ", area_source.status().message()));
   }
-  absl::StatusOr<Synthesizer> synthesizer = LoadSynthesizer(FLAGS_error_model, CocoSchema());
-  if (!synthesizer.ok()) return synthesizer.status();
+  ASSIGN_OR_RETURN(const Synthesizer synthesizer, LoadSynthesizer(FLAGS_error_model, CocoSchema()));
   CocoReadOptions options;
   options.keep_extra_fields = false;
-  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(FLAGS_gt, options);
-  if (!dataset.ok()) return dataset.status();
+  ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(FLAGS_gt, options));
   std::vector<uint64_t> seeds;
   for (int i = 0; i < FLAGS_seeds; ++i) seeds.push_back(FLAGS_seed + i);
-  absl::StatusOr<SynthesisValidation> validation =
-      ValidateSynthesis(*dataset, *synthesizer, seeds, *area_source, FLAGS_gt);
-  if (!validation.ok()) return validation.status();
+  ASSIGN_OR_RETURN(const SynthesisValidation validation,
+                   ValidateSynthesis(dataset, synthesizer, seeds, *area_source, FLAGS_gt));
   std::printf("%s: area = %s\n%s", FLAGS_gt.c_str(), FLAGS_area.c_str(),
-              FormatSynthesisValidation(*validation).c_str());
+              FormatSynthesisValidation(validation).c_str());
   return absl::OkStatus();
 }
 
