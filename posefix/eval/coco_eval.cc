@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "rapidjson/document.h"
 
 namespace posefix {
@@ -163,7 +164,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
                                                        const CocoEvalParams& params,
                                                        absl::Span<const double> result_areas,
                                                        int num_threads) {
-  if (absl::Status status = ValidateCocoEvalParams(params); !status.ok()) return status;
+  RETURN_IF_ERROR(ValidateCocoEvalParams(params));
   if (!result_areas.empty() && result_areas.size() != results.size()) {
     return FieldError(
         "results", "areas",
@@ -495,10 +496,9 @@ absl::StatusOr<CocoSummaryStats> EvaluateKeypoints(const CocoDataset& ground_tru
                                                    const CocoEvalParams& params,
                                                    absl::Span<const double> result_areas,
                                                    int num_threads) {
-  absl::StatusOr<std::vector<EvalCell>> cells =
-      PrepareEvalCells(ground_truth, results, params, result_areas, num_threads);
-  if (!cells.ok()) return cells.status();
-  return SummarizeKeypoints(Accumulate(*cells, params, num_threads), params);
+  ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
+                   PrepareEvalCells(ground_truth, results, params, result_areas, num_threads));
+  return SummarizeKeypoints(Accumulate(cells, params, num_threads), params);
 }
 
 }  // namespace posefix

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
 #include "posefix/eval/eval_io.h"
 
@@ -31,11 +32,9 @@ absl::StatusOr<CocoSummaryStats> EvaluateCase(const std::vector<std::string>& fi
   if (sigmas.empty()) sigmas = Sigmas(CocoSchema());
   CocoEvalParams params;
   params.variances = OksVariances(sigmas);
-  absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(fields[0], sigmas.size());
-  if (!gt.ok()) return gt.status();
-  absl::StatusOr<EvalResults> dt = ReadEvalResults(fields[1], *gt, sigmas.size());
-  if (!dt.ok()) return dt.status();
-  return EvaluateKeypoints(*gt, dt->results, params, dt->areas);
+  ASSIGN_OR_RETURN(const CocoDataset gt, ReadEvalGroundTruth(fields[0], sigmas.size()));
+  ASSIGN_OR_RETURN(const EvalResults dt, ReadEvalResults(fields[1], gt, sigmas.size()));
+  return EvaluateKeypoints(gt, dt.results, params, dt.areas);
 }
 
 int Run(const char* manifest_path) {

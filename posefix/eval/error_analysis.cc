@@ -9,6 +9,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
 #include "posefix/eval/oks.h"
 
@@ -54,10 +55,9 @@ absl::StatusOr<ApTriple> EvaluateInRange(const CocoDataset& ground_truth,
                                          absl::Span<const KeypointResult> results,
                                          absl::Span<const double> result_areas,
                                          const CocoEvalParams& params) {
-  absl::StatusOr<std::vector<EvalCell>> cells =
-      PrepareEvalCells(ground_truth, results, params, result_areas);
-  if (!cells.ok()) return cells.status();
-  const CocoEvalResult accumulated = Accumulate(*cells, params);
+  ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
+                   PrepareEvalCells(ground_truth, results, params, result_areas));
+  const CocoEvalResult accumulated = Accumulate(cells, params);
   ApTriple triple;
   triple.ap = SummarizePrecision(accumulated, params, -1, 0);
   triple.ap50 = SummarizePrecision(accumulated, params, .5, 0);
@@ -153,9 +153,8 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
   CocoEvalParams match_params;
   match_params.variances = variances;
   match_params.max_dets = options.max_dets;
-  absl::StatusOr<std::vector<EvalCell>> cells =
-      PrepareEvalCells(ground_truth, results, match_params, result_areas);
-  if (!cells.ok()) return cells.status();
+  ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
+                   PrepareEvalCells(ground_truth, results, match_params, result_areas));
   const absl::flat_hash_map<int64_t, std::vector<int>> by_image =
       GroupAnnotationsByImage(ground_truth);
 
@@ -175,7 +174,7 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
       area->add_per_keypoint()->set_keypoint(schema.keypoint_names(j));
     }
     std::vector<AnalyzedDetection> analyzed;
-    for (const EvalCell& cell : *cells) {
+    for (const EvalCell& cell : cells) {
       if (cell.dts.empty() || cell.gts.empty()) continue;
       const CellMatches matches = MatchCell(cell, range, thresholds);
       for (size_t d = 0; d < cell.dts.size(); ++d) {
@@ -206,12 +205,11 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
 
     CocoEvalParams range_params = match_params;
     range_params.area_ranges = {range};
-    absl::StatusOr<ApTriple> baseline =
-        EvaluateInRange(ground_truth, results, result_areas, range_params);
-    if (!baseline.ok()) return baseline.status();
-    area->set_ap(baseline->ap);
-    area->set_ap50(baseline->ap50);
-    area->set_ap75(baseline->ap75);
+    ASSIGN_OR_RETURN(const ApTriple baseline,
+                     EvaluateInRange(ground_truth, results, result_areas, range_params));
+    area->set_ap(baseline.ap);
+    area->set_ap50(baseline.ap50);
+    area->set_ap75(baseline.ap75);
     for (bool cumulative : {false, true}) {
       std::vector<KeypointResult> corrected(results.begin(), results.end());
       for (KeypointErrorType type : kErrorOrder) {
@@ -224,15 +222,14 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
             }
           }
         }
-        absl::StatusOr<ApTriple> ap =
-            EvaluateInRange(ground_truth, corrected, result_areas, range_params);
-        if (!ap.ok()) return ap.status();
+        ASSIGN_OR_RETURN(const ApTriple ap,
+                         EvaluateInRange(ground_truth, corrected, result_areas, range_params));
         CorrectedAp* entry = area->add_corrected();
         entry->set_error_type(type);
         entry->set_cumulative(cumulative);
-        entry->set_ap(ap->ap);
-        entry->set_ap50(ap->ap50);
-        entry->set_ap75(ap->ap75);
+        entry->set_ap(ap.ap);
+        entry->set_ap50(ap.ap50);
+        entry->set_ap75(ap.ap75);
       }
     }
   }

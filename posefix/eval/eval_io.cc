@@ -1,8 +1,7 @@
 #include "posefix/eval/eval_io.h"
 
-#include <utility>
-
 #include "posefix/core/coco_io.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
 
 namespace posefix {
@@ -23,13 +22,9 @@ absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
   options.ground_truth = &ground_truth;
   // Kept for the "bbox" member, which decides the result areas.
   options.keep_extra_fields = true;
-  absl::StatusOr<std::vector<KeypointResult>> results = ReadCocoResults(path, options);
-  if (!results.ok()) return results.status();
-  absl::StatusOr<std::vector<double>> areas = ResultAreas(*results, path);
-  if (!areas.ok()) return areas.status();
   EvalResults loaded;
-  loaded.results = *std::move(results);
-  loaded.areas = *std::move(areas);
+  ASSIGN_OR_RETURN(loaded.results, ReadCocoResults(path, options));
+  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(loaded.results, path));
   // The other members are not needed past this point.
   for (KeypointResult& result : loaded.results) ExtraFields().swap(result.extra);
   return loaded;

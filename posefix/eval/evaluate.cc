@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
 #include "posefix/eval/error_analysis.h"
 #include "posefix/eval/eval_io.h"
@@ -45,44 +46,39 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   const int num_keypoints = schema.keypoint_names_size();
 
   auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(request.ground_truth_file, num_keypoints);
-  if (!gt.ok()) return gt.status();
-  absl::StatusOr<EvalResults> dt =
-      ReadEvalResults(request.results_file, *gt, num_keypoints, request.num_threads);
-  if (!dt.ok()) return dt.status();
+  ASSIGN_OR_RETURN(const CocoDataset gt,
+                   ReadEvalGroundTruth(request.ground_truth_file, num_keypoints));
+  ASSIGN_OR_RETURN(const EvalResults dt,
+                   ReadEvalResults(request.results_file, gt, num_keypoints, request.num_threads));
   timings->read_seconds = SecondsSince(start);
 
   EvaluationMetrics metrics;
   metrics.set_ground_truth_file(request.ground_truth_file);
   metrics.set_results_file(request.results_file);
   metrics.set_schema(schema.name());
-  metrics.set_num_images(gt->images.size());
-  metrics.set_num_results(dt->results.size());
+  metrics.set_num_images(gt.images.size());
+  metrics.set_num_results(dt.results.size());
 
   start = std::chrono::steady_clock::now();
   CocoEvalParams params;
   params.variances = OksVariances(schema);
-  absl::StatusOr<CocoSummaryStats> stats =
-      EvaluateKeypoints(*gt, dt->results, params, dt->areas, request.num_threads);
-  if (!stats.ok()) return stats.status();
+  ASSIGN_OR_RETURN(const CocoSummaryStats stats,
+                   EvaluateKeypoints(gt, dt.results, params, dt.areas, request.num_threads));
   timings->evaluate_seconds = SecondsSince(start);
-  ToProto(*stats, metrics.mutable_stats());
+  ToProto(stats, metrics.mutable_stats());
 
   start = std::chrono::steady_clock::now();
   if (request.analyze) {
-    absl::StatusOr<ErrorAnalysis> analysis =
-        AnalyzeKeypointErrors(*gt, dt->results, dt->areas, schema);
-    if (!analysis.ok()) return analysis.status();
-    *metrics.mutable_error_analysis() = *std::move(analysis);
+    ASSIGN_OR_RETURN(*metrics.mutable_error_analysis(),
+                     AnalyzeKeypointErrors(gt, dt.results, dt.areas, schema));
   }
   if (!request.baseline_results_file.empty()) {
-    absl::StatusOr<EvalResults> baseline =
-        ReadEvalResults(request.baseline_results_file, *gt, num_keypoints, request.num_threads);
-    if (!baseline.ok()) return baseline.status();
-    absl::StatusOr<OksChange> change = ComputeOksChange(*gt, baseline->results, baseline->areas,
-                                                        dt->results, dt->areas, params.variances);
-    if (!change.ok()) return change.status();
-    *metrics.mutable_oks_change() = *std::move(change);
+    ASSIGN_OR_RETURN(
+        const EvalResults baseline,
+        ReadEvalResults(request.baseline_results_file, gt, num_keypoints, request.num_threads));
+    ASSIGN_OR_RETURN(*metrics.mutable_oks_change(),
+                     ComputeOksChange(gt, baseline.results, baseline.areas, dt.results, dt.areas,
+                                      params.variances));
   }
   timings->analyze_seconds = SecondsSince(start);
   return metrics;

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
 #include "posefix/eval/oks.h"
 
@@ -20,12 +21,11 @@ struct Match {
 absl::StatusOr<absl::flat_hash_map<const PersonAnnotation*, Match>> MatchResults(
     const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
     absl::Span<const double> areas, const CocoEvalParams& params, double match_oks) {
-  absl::StatusOr<std::vector<EvalCell>> cells =
-      PrepareEvalCells(ground_truth, results, params, areas);
-  if (!cells.ok()) return cells.status();
+  ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
+                   PrepareEvalCells(ground_truth, results, params, areas));
   absl::flat_hash_map<const PersonAnnotation*, Match> matches;
   const double thresholds[] = {match_oks};
-  for (const EvalCell& cell : *cells) {
+  for (const EvalCell& cell : cells) {
     if (cell.gts.empty() || cell.dts.empty()) continue;
     const CellMatches cell_matches = MatchCell(cell, params.area_ranges[0], thresholds);
     for (size_t d = 0; d < cell.dts.size(); ++d) {
@@ -53,19 +53,19 @@ absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
   params.variances.assign(variances.begin(), variances.end());
   params.max_dets = options.max_dets;
   params.area_ranges = {CocoKeypointAreaRanges()[0]};
-  auto before_matches = MatchResults(ground_truth, before, before_areas, params, options.match_oks);
-  if (!before_matches.ok()) return before_matches.status();
-  auto after_matches = MatchResults(ground_truth, after, after_areas, params, options.match_oks);
-  if (!after_matches.ok()) return after_matches.status();
+  ASSIGN_OR_RETURN(const auto before_matches,
+                   MatchResults(ground_truth, before, before_areas, params, options.match_oks));
+  ASSIGN_OR_RETURN(const auto after_matches,
+                   MatchResults(ground_truth, after, after_areas, params, options.match_oks));
 
   OksChange change;
   change.set_match_oks(options.match_oks);
   double sum_before = 0, sum_after = 0, ks_before = 0, ks_after = 0;
   for (const PersonAnnotation& gt : ground_truth.annotations) {
-    auto b = before_matches->find(&gt);
-    auto a = after_matches->find(&gt);
-    const bool in_before = b != before_matches->end();
-    const bool in_after = a != after_matches->end();
+    auto b = before_matches.find(&gt);
+    auto a = after_matches.find(&gt);
+    const bool in_before = b != before_matches.end();
+    const bool in_after = a != after_matches.end();
     if (in_before && !in_after) change.set_matched_before_only(change.matched_before_only() + 1);
     if (!in_before && in_after) change.set_matched_after_only(change.matched_after_only() + 1);
     if (!in_before || !in_after) continue;
