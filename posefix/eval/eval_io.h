@@ -21,10 +21,20 @@ struct EvalResults {
 
 // Reads a keypoint results file; every result's image must be in
 // `ground_truth`. Errors name the file and the field at fault. A large file
-// is parsed on `num_threads` (1 or 2) threads.
+// is parsed on `num_threads` threads.
 absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
                                             const CocoDataset& ground_truth, int num_keypoints,
                                             int num_threads = 1);
+
+// The ground truth and a results file over it, as the two functions above
+// read them; the results file comes from disk while the ground truth parses.
+struct EvalInputs {
+  CocoDataset ground_truth;
+  EvalResults results;
+};
+absl::StatusOr<EvalInputs> ReadEvalInputs(const std::string& ground_truth_path,
+                                          const std::string& results_path, int num_keypoints,
+                                          int num_threads = 1);
 
 }  // namespace posefix
 

@@ -1,6 +1,7 @@
 #include "posefix/eval/eval_io.h"
 
 #include <string>
+#include <utility>
 
 #include "gtest/gtest.h"
 
@@ -23,8 +24,7 @@ TEST(EvalIoTest, ResultsWithBoxesUseBoxAreasAsPycocotools) {
 TEST(EvalIoTest, ResultsWithoutBoxesUseKeypointExtent) {
   absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth("testdata/golden/mmpose_coco4/gt.json", 17);
   ASSERT_TRUE(gt.ok()) << gt.status();
-  absl::StatusOr<EvalResults> dt =
-      ReadEvalResults("testdata/golden/mmpose_coco4/dt.json", *gt, 17);
+  absl::StatusOr<EvalResults> dt = ReadEvalResults("testdata/golden/mmpose_coco4/dt.json", *gt, 17);
   ASSERT_TRUE(dt.ok()) << dt.status();
   const Pose& pose = dt->results[0].keypoints;
   double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
@@ -41,6 +41,33 @@ TEST(EvalIoTest, MissingFileNamesIt) {
   absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth("testdata/none.json", 17);
   ASSERT_FALSE(gt.ok());
   EXPECT_NE(gt.status().message().find("testdata/none.json"), std::string::npos);
+}
+
+TEST(EvalIoTest, InputsReadTogetherAsApart) {
+  const std::string gt_path = "testdata/golden/fce_keypoints/gt_dataset.json";
+  const std::string dt_path = "testdata/golden/fce_keypoints/dt_dataset.json";
+  absl::StatusOr<EvalInputs> inputs = ReadEvalInputs(gt_path, dt_path, 17, 2);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  absl::StatusOr<CocoDataset> gt = ReadEvalGroundTruth(gt_path, 17);
+  ASSERT_TRUE(gt.ok()) << gt.status();
+  absl::StatusOr<EvalResults> dt = ReadEvalResults(dt_path, *gt, 17);
+  ASSERT_TRUE(dt.ok()) << dt.status();
+  EXPECT_EQ(inputs->ground_truth.annotations.size(), gt->annotations.size());
+  ASSERT_EQ(inputs->results.results.size(), dt->results.size());
+  EXPECT_EQ(inputs->results.areas, dt->areas);
+  for (size_t i = 0; i < dt->results.size(); ++i) {
+    EXPECT_EQ(inputs->results.results[i].keypoints, dt->results[i].keypoints);
+    EXPECT_EQ(inputs->results.results[i].score, dt->results[i].score);
+  }
+  // Either file missing: the error names it.
+  for (const auto& [gt_file, dt_file] :
+       {std::pair<std::string, std::string>{"testdata/none.json", dt_path},
+        {gt_path, "testdata/none.json"}}) {
+    absl::StatusOr<EvalInputs> missing = ReadEvalInputs(gt_file, dt_file, 17);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.status().message().find("testdata/none.json"), std::string::npos)
+        << missing.status();
+  }
 }
 
 }  // namespace

@@ -46,10 +46,11 @@ absl::StatusOr<EvaluationMetrics> RunEvaluation(const EvaluateRequest& request,
   const int num_keypoints = schema.keypoint_names_size();
 
   auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(const CocoDataset gt,
-                   ReadEvalGroundTruth(request.ground_truth_file, num_keypoints));
-  ASSIGN_OR_RETURN(const EvalResults dt,
-                   ReadEvalResults(request.results_file, gt, num_keypoints, request.num_threads));
+  ASSIGN_OR_RETURN(const EvalInputs inputs,
+                   ReadEvalInputs(request.ground_truth_file, request.results_file, num_keypoints,
+                                  request.num_threads));
+  const CocoDataset& gt = inputs.ground_truth;
+  const EvalResults& dt = inputs.results;
   timings->read_seconds = SecondsSince(start);
 
   EvaluationMetrics metrics;
