@@ -24,6 +24,7 @@
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/model/compute_threads.h"
 #include "posefix/model/refine_results.h"
 
 DEFINE_string(checkpoint, "", "PoseFix checkpoint (tools:train, Train()) (required).");
@@ -72,6 +73,7 @@ absl::Status Run() {
     return absl::InvalidArgumentError(
         absl::StrCat("--batch_size: must be positive, got ", FLAGS_batch_size));
   }
+  SetComputeThreads(FLAGS_threads);
   RefineFileOptions options;
   options.checkpoint = FLAGS_checkpoint;
   options.images_dir = FLAGS_images;
@@ -81,7 +83,6 @@ absl::Status Run() {
   options.refiner.flip_test = FLAGS_flip_test;
   options.refiner.device = FLAGS_device;
   options.refiner.batch_size = FLAGS_batch_size;
-  options.refiner.num_threads = FLAGS_threads;
   absl::StatusOr<RefinementPolicy> policy = ParseRefinementPolicy(FLAGS_policy);
   if (!policy.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--policy: ", policy.status().message()));

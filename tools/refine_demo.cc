@@ -17,10 +17,11 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/coco_io.h"
-#include "posefix/core/image_io.h"
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/image_io.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/model/refiner.h"
 
 DEFINE_string(checkpoint, "", "PoseFix checkpoint (required).");
@@ -49,12 +50,11 @@ absl::Status Run() {
   }
   const KeypointSchema& schema = CocoSchema();
   const std::string input_path = ResolveUserPath(FLAGS_input);
-  absl::StatusOr<std::vector<KeypointResult>> results = ReadCocoResults(input_path);
-  if (!results.ok()) return results.status();
+  ASSIGN_OR_RETURN(const std::vector<KeypointResult> results, ReadCocoResults(input_path));
   int64_t image_id = FLAGS_image_id;
   if (image_id < 0) {
     std::set<int64_t> ids;
-    for (const KeypointResult& r : *results) ids.insert(r.image_id);
+    for (const KeypointResult& r : results) ids.insert(r.image_id);
     if (ids.size() != 1) {
       return FieldError(input_path, "image_id",
                         absl::StrCat("holds ", ids.size(), " images: pass --image_id"));
@@ -62,7 +62,7 @@ absl::Status Run() {
     image_id = *ids.begin();
   }
   std::vector<Pose> poses;
-  for (const KeypointResult& r : *results) {
+  for (const KeypointResult& r : results) {
     if (r.image_id == image_id && r.category_id == 1 && r.score > 0) poses.push_back(r.keypoints);
   }
   if (poses.empty()) {
@@ -76,11 +76,9 @@ absl::Status Run() {
   options.flip_test = FLAGS_flip_test;
   options.flip_permutation = FlipPermutation(schema);
   options.device = FLAGS_device;
-  absl::StatusOr<std::unique_ptr<Refiner>> refiner =
-      Refiner::FromCheckpoint(ResolveUserPath(FLAGS_checkpoint), options);
-  if (!refiner.ok()) return refiner.status();
-  absl::StatusOr<std::vector<Pose>> refined = (*refiner)->RefineInImage(image, poses);
-  if (!refined.ok()) return refined.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<Refiner> refiner,
+                   Refiner::FromCheckpoint(ResolveUserPath(FLAGS_checkpoint), options));
+  ASSIGN_OR_RETURN(const std::vector<Pose> refined, refiner->RefineInImage(image, poses));
 
   // Draw at least 640 px wide so the lines stay legible.
   const double scale = std::max(1.0, 640.0 / image.cols);
@@ -95,7 +93,7 @@ absl::Status Run() {
   };
   const cv::Scalar input_colour(0, 140, 255), refined_colour(60, 220, 60);  // BGR
   for (const Pose& pose : poses) DrawPose(scaled(pose), schema, input_colour, 2, &canvas);
-  for (const Pose& pose : *refined) DrawPose(scaled(pose), schema, refined_colour, 2, &canvas);
+  for (const Pose& pose : refined) DrawPose(scaled(pose), schema, refined_colour, 2, &canvas);
   cv::rectangle(canvas, {0, 0}, {230, 50}, cv::Scalar(0, 0, 0), cv::FILLED);
   cv::putText(canvas, "input", {10, 20}, cv::FONT_HERSHEY_SIMPLEX, 0.6, input_colour, 2);
   cv::putText(canvas, "refined (PoseFix)", {10, 42}, cv::FONT_HERSHEY_SIMPLEX, 0.6, refined_colour,
@@ -104,12 +102,11 @@ absl::Status Run() {
   if (!cv::imencode(".png", canvas, png)) {
     return absl::InternalError("cannot encode the PNG");
   }
-  absl::Status written =
-      WriteFileAtomically(ResolveUserPath(FLAGS_out),
-                          absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-  if (!written.ok()) return written;
-  std::cerr << poses.size() << " poses of image " << image_id << " refined on "
-            << (*refiner)->device() << "; wrote " << FLAGS_out << '\n';
+  RETURN_IF_ERROR(WriteFileAtomically(
+      ResolveUserPath(FLAGS_out),
+      absl::string_view(reinterpret_cast<const char*>(png.data()), png.size())));
+  std::cerr << poses.size() << " poses of image " << image_id << " refined on " << refiner->device()
+            << "; wrote " << FLAGS_out << '\n';
   return absl::OkStatus();
 }
 

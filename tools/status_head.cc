@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/command_line.h"
+#include "posefix/model/compute_threads.h"
 
 DEFINE_string(checkpoint, "", "PoseFix checkpoint trained with a status head (required).");
 DEFINE_string(gt, "", "COCO keypoint annotation file of held-out images (required).");
@@ -32,12 +33,12 @@ absl::Status Run() {
         {"images", &FLAGS_images}}) {
     if (value->empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": required"));
   }
+  SetComputeThreads(FLAGS_threads);
   StatusHeadEvalConfig config;
   config.checkpoint = FLAGS_checkpoint;
   config.annotations = FLAGS_gt;
   config.images = FLAGS_images;
   config.seed = FLAGS_seed;
-  config.num_threads = FLAGS_threads;
   absl::StatusOr<StatusHeadReport> report = EvaluateStatusHead(config);
   if (!report.ok()) return report.status();
   std::cout << FormatStatusHeadReport(*report);

@@ -15,6 +15,7 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/text_proto.h"
+#include "posefix/model/compute_threads.h"
 #include "posefix/model/trainer.h"
 #include "posefix/synth/error_model.h"
 
@@ -94,6 +95,7 @@ absl::Status Run() {
   config.init_weights = FLAGS_init_weights;
   config.estimator_checkpoint = FLAGS_estimator_checkpoint;
   config.seed = FLAGS_seed;
+  SetComputeThreads(ResolveTrainingOptions(config.training).num_threads());
   absl::StatusOr<TrainingResult> result = Train(config, &std::cerr);
   if (!result.ok()) return result.status();
   std::cout << "epoch,loss,heatmap_loss,coordinate_loss,samples,seconds,samples_per_second,lr\n";

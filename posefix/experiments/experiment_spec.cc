@@ -18,7 +18,7 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/text_proto.h"
-#include "posefix/data/training_sample.h"
+#include "posefix/experiments/spec_options.h"
 #include "posefix/model/model_options.h"
 #include "posefix/model/training_options.h"
 #include "posefix/synth/error_model.h"
@@ -98,11 +98,11 @@ bool IsValidDevice(absl::string_view device) {
   return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+}  // namespace
+
 bool RefinesOnly(const ExperimentSpec& spec) {
   return !spec.checkpoint().empty() || !spec.checkpoint_from_spec().empty();
 }
-
-}  // namespace
 
 std::string ResolveRelativeTo(const std::string& spec_path, const std::string& path) {
   return JoinPath(Folder(spec_path), path);
@@ -157,31 +157,17 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
         source, "name",
         absl::StrCat("must be letters, digits, '_', '-', '.', got \"", spec.name(), "\""));
   }
-  const std::string model_source = absl::StrCat(source, ": model");
-  absl::StatusOr<ResolvedModelOptions> model = ResolveModelOptions(spec.model(), model_source);
-  if (!model.ok()) return model.status();
-
-  const DataOptions& data = spec.data();
-  if (data.input_height() != 0 && data.input_height() != model->input_height) {
-    return FieldError(source, "data.input_height",
-                      absl::StrCat("must be unset or equal model.input_height (",
-                                   model->input_height, "), got ", data.input_height()));
-  }
-  if (data.input_width() != 0 && data.input_width() != model->input_width) {
-    return FieldError(source, "data.input_width",
-                      absl::StrCat("must be unset or equal model.input_width (", model->input_width,
-                                   "), got ", data.input_width()));
-  }
-  // The loader's options as the trainer resolves them (the crop size is the
-  // model's), so that a bad data.* value stops a suite before it runs.
-  DataOptions loader = data;
-  loader.set_input_height(model->input_height);
-  loader.set_input_width(model->input_width);
-  if (absl::Status s = ValidateDataOptions(ResolveDataOptions(loader), source); !s.ok()) return s;
-
-  const std::string schema_name =
-      spec.dataset().schema().empty() ? "coco" : spec.dataset().schema();
+  const std::string schema_name = SchemaName(spec);
   absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(schema_name);
+  // A schema file is read by the runner, not here: its keypoints are unknown.
+  absl::StatusOr<ResolvedModelOptions> model =
+      ResolveSpecModelOptions(spec, builtin.ok() ? (*builtin)->keypoint_names_size() : 0, source);
+  if (!model.ok()) return model.status();
+  // The loader's options as the trainer resolves them, so that a bad data.*
+  // value stops a suite before it runs.
+  if (absl::StatusOr<DataOptions> data = ResolveSpecDataOptions(spec, *model, source); !data.ok()) {
+    return data.status();
+  }
   if (builtin.ok()) {
     if ((*builtin)->keypoint_names_size() != model->num_keypoints) {
       return FieldError(
@@ -287,8 +273,7 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
         spec.estimator_checkpoint().empty() ? "estimator_from_spec" : "estimator_checkpoint",
         "only for training.mode E2E_REFINE");
   }
-  if (training.mode() == ESTIMATOR && model->has_pose_input() &&
-      spec.model().input_encoding() != POSE_INPUT_ENCODING_UNSPECIFIED) {
+  if (training.mode() == ESTIMATOR && model->has_pose_input()) {
     return FieldError(source, "model.input_encoding",
                       "training.mode ESTIMATOR has no pose input: POSE_INPUT_NONE or unset");
   }

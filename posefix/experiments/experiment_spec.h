@@ -27,6 +27,10 @@ absl::Status ClearFieldPath(absl::string_view path, google::protobuf::Message* m
 // the file system, so paper-scale specs validate without COCO.
 absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_view source);
 
+// Whether the run refines with a given checkpoint (checkpoint or
+// checkpoint_from_spec) instead of training one.
+bool RefinesOnly(const ExperimentSpec& spec);
+
 // The paper's name of the spec's variant: "C2F", "F2F", "C2C", "C2F-L_H",
 // "C2F-L_C", "E2E-refine" or "IntegralPose". The spec must be valid.
 std::string ExperimentVariantName(const ExperimentSpec& spec);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# End to end: a tiny run (1 epoch of 2 steps, ResNet-18 96x64) of the smoke
+# End to end: a tiny run (1 epoch of 2 steps, EfficientNet-Lite0 96x64) of the smoke
 # C2F spec through the runner binary, then its resumption, the refusal to
 # overwrite another spec's run, bad specs, and the report of the run.
 # Usage: run_cli_test.sh RUN REPORT SPEC REFINE

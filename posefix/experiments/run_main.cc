@@ -18,6 +18,8 @@
 #include "posefix/experiments/report.h"
 #include "posefix/experiments/report_plots.h"
 #include "posefix/experiments/runner.h"
+#include "posefix/experiments/source_revision.h"
+#include "posefix/model/compute_threads.h"
 
 DEFINE_string(spec, "", "An experiment spec (.pbtxt).");
 DEFINE_string(suite, "", "A folder of specs; every one is run, then the report is written.");
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
                                 ? FLAGS_source_revision
                                 : posefix::SourceRevision(workspace != nullptr ? workspace : "");
   options.log = &std::cerr;
+  options.set_compute_threads = posefix::SetComputeThreads;
 
   if (!FLAGS_spec.empty()) {
     absl::StatusOr<posefix::RunMetrics> metrics =

@@ -5,12 +5,17 @@
 // evaluate before and after, and write the run directory
 //   OUT_DIR/<name>-<hash of the merged spec>/
 //     spec.pbtxt            the merged spec (written first)
+//     resolved_options.pbtxt  the options the run uses, every default filled
+//                           in (ResolvedRunOptions), written before training
 //     checkpoints/          the trainer's checkpoints and training state
+//     train_annotations.json  the merged training set, when the spec merges
+//     input_results.json    the input poses, when derived (synthesized, or
+//                           cut to the evaluation images)
 //     estimated_results.json  E2E_REFINE only: the estimator's poses
 //     refined_results.json  the refined input poses
+//     refine.pbtxt          the refinement's device and time
 //     metrics.pbtxt         RunMetrics, text
 //     metrics.pb            RunMetrics, binary (written last: the run is done)
-//     run.log               one line per stage
 //     run.lock              held while a process runs the spec
 // and OUT_DIR/index.tsv listing every run of OUT_DIR (index.lock guards it).
 //
@@ -18,7 +23,14 @@
 // resumes it (the trainer continues from its last checkpoint, finished
 // stages are skipped, a finished run returns its metrics), and a directory
 // holding another spec is never written to.
+//
+// A run goes through named stages, each in its own unit: the plan
+// (run_plan.h), the check of its inputs (run_inputs.h), its dependency runs
+// (below), the claim of its directory (run_directory.h), then train, refine
+// and evaluate (run_stages.h), and the record of its metrics
+// (run_directory.h).
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -34,10 +46,15 @@ struct RunnerOptions {
   // Relative dataset paths of specs without data_root are taken relative to
   // this. Empty: the current folder.
   std::string data_root;
-  // Recorded as RunMetrics.source_revision.
+  // Recorded as RunMetrics.source_revision (see source_revision.h).
   std::string source_revision = "unknown";
   // Progress (training bar, stage lines); nullable.
   std::ostream* log = nullptr;
+  // Sets LibTorch's intra-op threads: before training with the spec's
+  // training.num_threads, before refining with its evaluation.num_threads.
+  // The count is process-wide, so the program sets it (run_main passes
+  // SetComputeThreads); the default leaves it as it is.
+  std::function<void(int threads)> set_compute_threads = [](int) {};
 };
 
 // Checks, before anything trains, the specs at `spec_paths` and the specs
@@ -53,15 +70,6 @@ absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
 // estimator_from_spec) in the same out_dir; CheckExperimentInputs first.
 absl::StatusOr<RunMetrics> RunExperiment(const std::string& spec_path,
                                          const RunnerOptions& options);
-
-// Rewrites OUT_DIR/index.tsv from the run directories found there: one line
-// per run with its id, name, variant, state (finished or incomplete), input
-// AP and refined AP.
-absl::Status WriteRunIndex(const std::string& out_dir);
-
-// `git rev-parse HEAD` of `checkout` ("-dirty" appended when `git status
-// --porcelain` lists changes), or "unknown".
-std::string SourceRevision(const std::string& checkout);
 
 }  // namespace posefix
 

@@ -1,6 +1,5 @@
 #include "posefix/model/refiner.h"
 
-#include <ATen/Parallel.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -232,12 +231,6 @@ absl::Status CheckOptions(const RefinerOptions& options, const ResolvedModelOpti
   if (options.batch_size <= 0) {
     return FieldError("RefinerOptions", "batch_size", "must be positive");
   }
-  if (options.num_threads < 0) {
-    return FieldError(
-        "RefinerOptions", "num_threads",
-        absl::StrCat("must be >= 0 (0: LibTorch's default), got ", options.num_threads));
-  }
-  if (options.num_threads > 0) at::set_num_threads(options.num_threads);
   return absl::OkStatus();
 }
 

@@ -43,8 +43,6 @@ struct RefinerOptions {
   std::string device = "auto";
   // Crops per forward pass (a flip test doubles it).
   int batch_size = 32;
-  // > 0: sets LibTorch's intra-op threads (Debian's default is 1).
-  int num_threads = 0;
   RefinementPolicy policy = RefinementPolicy::kReplaceAll;
   // kSelective: keep an input keypoint where P(good) >= this; negative: the
   // threshold stored with the model (status_head.keep_threshold).

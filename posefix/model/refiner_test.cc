@@ -36,7 +36,6 @@ RefinerOptions Options(bool flip) {
   options.flip_test = flip;
   options.flip_permutation = FlipPermutation(CocoSchema());
   options.device = "cpu";
-  options.num_threads = 2;
   options.batch_size = 3;
   return options;
 }

@@ -195,7 +195,6 @@ absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& 
     return FieldError(config.checkpoint, "model_options.status_head",
                       "the model has no status head");
   }
-  if (config.num_threads > 0) at::set_num_threads(config.num_threads);
   PoseFixNetImpl net(*resolved);
   absl::StatusOr<CheckpointInfo> loaded = LoadCheckpoint(config.checkpoint, net, nullptr);
   if (!loaded.ok()) return loaded.status();

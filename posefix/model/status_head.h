@@ -65,14 +65,14 @@ std::string FormatStatusHeadReport(const StatusHeadReport& report);
 
 // Held-out measurement: the release's synthesis on every trainable person of
 // `annotations` (seeded, no augmentation), refined by the checkpoint's model
-// on the CPU, summarized at the checkpoint's keep threshold.
+// on the CPU (at the thread count the program set), summarized at the
+// checkpoint's keep threshold.
 struct StatusHeadEvalConfig {
   std::string checkpoint;
   std::string annotations;
   std::string images;
   uint64_t seed = 0;
   int max_samples = 100000;
-  int num_threads = 2;
 };
 absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& config);
 

@@ -19,6 +19,7 @@
 #include "posefix/data/data_options.pb.h"
 #include "posefix/model/model.pb.h"
 #include "posefix/model/training.pb.h"
+#include "posefix/model/training_state.h"
 #include "posefix/synth/error_model.pb.h"
 
 namespace posefix {
@@ -104,19 +105,18 @@ TrainingOptions ResolveTrainingOptions(TrainingOptions options);
 // "TrainerConfig: training.lr_milestones: must increase".
 absl::Status ValidateTrainerConfig(const TrainerConfig& config);
 
-// Trains (or resumes) and returns the curve and the final checkpoint.
+// Trains (or resumes) and returns the curve and the final checkpoint, on
+// the LibTorch threads the program set (SetComputeThreads with
+// training.num_threads resolved): the count is process-wide, so library code
+// leaves it to programs.
 // `progress` (nullable) gets a progress bar: one line rewritten in place when
 // it is a terminal (std::cerr on a TTY), else a plain line every
 // log_every_steps steps, with loss, samples/s and time left. A run whose
 // directory already holds the final epoch returns at once.
 absl::StatusOr<TrainingResult> Train(const TrainerConfig& config, std::ostream* progress);
 
-// Where a run directory keeps the checkpoint written after `epoch` (0-based).
-std::string EpochCheckpointPath(const std::string& checkpoint_dir, int epoch);
-
-// The latest checkpoint of a run directory (from its training state), or
-// NotFound.
-absl::StatusOr<std::string> LatestCheckpoint(const std::string& checkpoint_dir);
+// EpochCheckpointPath and LatestCheckpoint (the files of a run directory):
+// training_state.h.
 
 }  // namespace posefix
 

@@ -17,6 +17,7 @@
 #include "posefix/core/test_util.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/model/checkpoint.h"
+#include "posefix/model/compute_threads.h"
 #include "posefix/model/network.h"
 
 namespace posefix {
@@ -45,7 +46,9 @@ TrainerConfig TinyConfig(const std::string& checkpoint_dir) {
   config.training.set_learning_rate(1e-3);
   config.training.set_device("cpu");
   // Fixed intra-op threads: CPU results are bit-identical for a fixed count.
+  // The count is the program's to set, as tools:train does.
   config.training.set_num_threads(2);
+  SetComputeThreads(config.training.num_threads());
   config.data.set_num_threads(2);
   config.train_annotations = "testdata/coco/annotations/person_keypoints_val2017_fixture.json";
   config.train_images = "testdata/coco/val2017";

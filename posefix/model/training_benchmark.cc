@@ -111,11 +111,11 @@ BENCHMARK(BM_TrainStep)->Arg(18)->Arg(50)->Unit(benchmark::kMillisecond)->UseRea
 
 // arg 0: flip test. 16 crops of 256x192 through an untrained ResNet-50.
 void BM_RefineInstances(benchmark::State& state) {
+  at::set_num_threads(2);
   RefinerOptions options;
   options.flip_test = state.range(0) != 0;
   options.flip_permutation = FlipPermutation(CocoSchema());
   options.device = "cpu";
-  options.num_threads = 2;
   options.batch_size = 16;
   ModelOptions model;
   auto refiner = Refiner::Untrained(model, options, 1);
