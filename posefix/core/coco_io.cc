@@ -851,7 +851,7 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
 }  // namespace
 
 absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
-                                                             std::string text,
+                                                             absl::string_view text,
                                                              const ResultsReadOptions& options) {
   absl::flat_hash_set<int64_t> known_images;
   if (options.ground_truth != nullptr) {
@@ -859,13 +859,17 @@ absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view s
   }
   std::optional<std::vector<KeypointResult>> plain = ParsePlainResults(text, options, known_images);
   if (plain) return *std::move(plain);
-  return ParseResultsArray(source, &text, options, known_images);
+  // The DOM parses in place, in a padded copy.
+  std::string copy;
+  copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  copy.assign(text.data(), text.size());
+  return ParseResultsArray(source, &copy, options, known_images);
 }
 
 absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(const std::string& path,
                                                             const ResultsReadOptions& options) {
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  return ParseCocoResults(path, std::move(text), options);
+  ASSIGN_OR_RETURN(const FileContents contents, FileContents::Read(path));
+  return ParseCocoResults(path, contents.view(), options);
 }
 
 std::string CocoResultsToJson(const std::vector<KeypointResult>& results) {

@@ -46,7 +46,7 @@ struct ResultsReadOptions {
 // Parses a COCO keypoint results file: a JSON array of
 // {image_id, category_id, keypoints, score}.
 absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(
-    absl::string_view source, std::string text, const ResultsReadOptions& options = {});
+    absl::string_view source, absl::string_view text, const ResultsReadOptions& options = {});
 absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(const std::string& path,
                                                             const ResultsReadOptions& options = {});
 

@@ -17,6 +17,34 @@ absl::Status FieldError(absl::string_view file, absl::string_view field, absl::s
 // folder) naming the file.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
+// A file's whole content, read-only: mapped into memory where the file can
+// be (no copy; the pages are the page cache's, so a large file costs no
+// fresh memory), else read into a string (a pipe, an empty file). Errors as
+// ReadFileToString's. A mapped file must not be truncated meanwhile (the
+// project replaces files by renaming, which leaves a mapping intact).
+class FileContents {
+ public:
+  static absl::StatusOr<FileContents> Read(const std::string& path);
+  FileContents(FileContents&& other) noexcept;
+  FileContents& operator=(FileContents&& other) noexcept;
+  FileContents(const FileContents&) = delete;
+  FileContents& operator=(const FileContents&) = delete;
+  ~FileContents();
+
+  absl::string_view view() const {
+    return mapping_ != nullptr ? absl::string_view(static_cast<const char*>(mapping_), size_)
+                               : absl::string_view(text_);
+  }
+
+ private:
+  FileContents() = default;
+  void Unmap();
+
+  void* mapping_ = nullptr;
+  size_t size_ = 0;
+  std::string text_;
+};
+
 // Writes to PATH.tmp.<pid>, syncs it and renames it over PATH (then syncs
 // the folder), so a reader never sees a half-written file and a failed write
 // leaves no file behind. A symbolic link is followed (the file it names is

@@ -90,6 +90,42 @@ TEST(FileUtilTest, AFolderIsNotAFile) {
       << read.status();
 }
 
+// FileContents maps regular files and reads the rest, with ReadFileToString's
+// content and errors either way.
+TEST(FileUtilTest, FileContentsAreTheFilesWhateverItIs) {
+  const std::string path = TempPath("contents.json");
+  std::string text(100000, 'x');
+  text.back() = '\n';
+  ASSERT_TRUE(WriteFileAtomically(path, text).ok());
+  absl::StatusOr<FileContents> mapped = FileContents::Read(path);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_EQ(mapped->view(), text);
+  FileContents moved = *std::move(mapped);
+  EXPECT_EQ(moved.view(), text);
+
+  const std::string empty = TempPath("empty.json");
+  ASSERT_TRUE(WriteFileAtomically(empty, "").ok());
+  absl::StatusOr<FileContents> nothing = FileContents::Read(empty);
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  EXPECT_TRUE(nothing->view().empty());
+
+  const std::string fifo = TempPath("contents.fifo");
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<FileContents> piped = absl::UnknownError("not read");
+  std::thread reader([&] { piped = FileContents::Read(fifo); });
+  ASSERT_TRUE(WriteFileAtomically(fifo, "through the pipe").ok());
+  reader.join();
+  ASSERT_TRUE(piped.ok()) << piped.status();
+  EXPECT_EQ(piped->view(), "through the pipe");
+
+  for (const std::string& bad : {TempPath("does_not_exist.json"), TempPath("")}) {
+    absl::StatusOr<FileContents> failed = FileContents::Read(bad);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status(), ReadFileToString(bad).status());
+  }
+}
+
 TEST(FileUtilTest, StaleTemporariesAreRemovedLiveOnesKept) {
   const std::string folder = TempPath("run");
   std::filesystem::create_directories(folder + "/checkpoints");

@@ -19,7 +19,7 @@ absl::StatusOr<CocoDataset> ReadEvalGroundTruth(const std::string& path, int num
 
 namespace {
 
-absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, std::string text,
+absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, absl::string_view text,
                                              const CocoDataset& ground_truth, int num_keypoints,
                                              int num_threads) {
   ResultsReadOptions options;
@@ -29,7 +29,7 @@ absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, std::strin
   // Kept for the "bbox" member, which decides the result areas.
   options.keep_extra_fields = true;
   EvalResults loaded;
-  ASSIGN_OR_RETURN(loaded.results, ParseCocoResults(path, std::move(text), options));
+  ASSIGN_OR_RETURN(loaded.results, ParseCocoResults(path, text, options));
   ASSIGN_OR_RETURN(loaded.areas, ResultAreas(loaded.results, path));
   // The other members are not needed past this point.
   for (KeypointResult& result : loaded.results) ExtraFields().swap(result.extra);
@@ -41,22 +41,22 @@ absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, std::strin
 absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
                                             const CocoDataset& ground_truth, int num_keypoints,
                                             int num_threads) {
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  return ParseEvalResults(path, std::move(text), ground_truth, num_keypoints, num_threads);
+  ASSIGN_OR_RETURN(const FileContents contents, FileContents::Read(path));
+  return ParseEvalResults(path, contents.view(), ground_truth, num_keypoints, num_threads);
 }
 
 absl::StatusOr<EvalInputs> ReadEvalInputs(const std::string& ground_truth_path,
                                           const std::string& results_path, int num_keypoints,
                                           int num_threads) {
-  std::future<absl::StatusOr<std::string>> results_text =
-      std::async(std::launch::async, ReadFileToString, results_path);
+  std::future<absl::StatusOr<FileContents>> results_file =
+      std::async(std::launch::async, FileContents::Read, results_path);
   absl::StatusOr<CocoDataset> ground_truth = ReadEvalGroundTruth(ground_truth_path, num_keypoints);
-  absl::StatusOr<std::string> text = results_text.get();
+  absl::StatusOr<FileContents> contents = results_file.get();
   EvalInputs inputs;
   ASSIGN_OR_RETURN(inputs.ground_truth, std::move(ground_truth));
-  ASSIGN_OR_RETURN(std::string results, std::move(text));
+  RETURN_IF_ERROR(contents.status());
   ASSIGN_OR_RETURN(inputs.results,
-                   ParseEvalResults(results_path, std::move(results), inputs.ground_truth,
+                   ParseEvalResults(results_path, contents->view(), inputs.ground_truth,
                                     num_keypoints, num_threads));
   return inputs;
 }
