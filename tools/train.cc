@@ -17,6 +17,7 @@
 #include "posefix/core/text_proto.h"
 #include "posefix/model/compute_threads.h"
 #include "posefix/model/trainer.h"
+#include "posefix/model/training_options.h"
 #include "posefix/synth/error_model.h"
 
 DEFINE_string(annotations, "", "COCO keypoint annotation file to train on (required).");

@@ -27,7 +27,7 @@ void BM_LoaderSamplesPerSecond(benchmark::State& state) {
     return;
   }
   auto loader =
-      Loader::Create(&*dataset, "testdata/coco/val2017", &CocoSchema(), ResolveDataOptions(options),
+      Loader::Create(&*dataset, "testdata/coco/val2017", &CocoSchema(), options,
                      synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), 1);
   if (!loader.ok()) {
     state.SkipWithError(std::string(loader.status().message()).c_str());

@@ -48,8 +48,8 @@ class LoaderTest : public ::testing::Test {
     options.set_num_threads(threads);
     options.set_input_width(96);
     options.set_input_height(128);
-    auto loader = Loader::Create(&dataset_, images, &CocoSchema(), ResolveDataOptions(options), 0.1,
-                                 Shifting(calls), seed);
+    auto loader =
+        Loader::Create(&dataset_, images, &CocoSchema(), options, 0.1, Shifting(calls), seed);
     EXPECT_TRUE(loader.ok()) << loader.status();
     return loader.ok() ? *std::move(loader) : nullptr;
   }
@@ -202,8 +202,8 @@ TEST_F(LoaderTest, UnreadableImagesCanBeSkippedAndCounted) {
 }
 
 TEST_F(LoaderTest, WrongKeypointCountIsRejectedAtCreation) {
-  auto loader = Loader::Create(&dataset_, kImages, &MpiiSchema(), ResolveDataOptions(DataOptions()),
-                               0.1, Shifting(), 1);
+  auto loader =
+      Loader::Create(&dataset_, kImages, &MpiiSchema(), DataOptions(), 0.1, Shifting(), 1);
   ASSERT_FALSE(loader.ok());
   EXPECT_NE(loader.status().message().find("schema 'mpii' has 16"), std::string::npos);
 }

@@ -10,33 +10,20 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 
 namespace posefix {
-DataOptions ResolveDataOptions(DataOptions options) {
-  if (options.input_width() == 0) options.set_input_width(192);
-  if (options.input_height() == 0) options.set_input_height(256);
-  if (options.box_scale() == 0) options.set_box_scale(1.25);
-  if (options.scale_sigma() == 0) options.set_scale_sigma(0.3);
-  if (options.scale_limit() == 0) options.set_scale_limit(0.3);
-  if (options.rotation_sigma() == 0) options.set_rotation_sigma(40);
-  if (options.rotation_limit() == 0) options.set_rotation_limit(80);
-  if (options.rotation_probability() == 0) options.set_rotation_probability(0.6);
-  if (options.flip_probability() == 0) options.set_flip_probability(0.5);
-  if (options.num_threads() == 0) options.set_num_threads(2);
-  if (options.queue_capacity() == 0) options.set_queue_capacity(64);
-  return options;
-}
 
 absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view source) {
   auto field = [](const char* name) { return absl::StrCat("data.", name); };
-  if (options.input_width() <= 0 || options.input_height() <= 0) {
-    return FieldError(source, field("input_width"), "crop size must be positive");
-  }
-  // A crop side beyond this is a typo, not a pose crop (and an allocation
-  // OpenCV may fail).
   for (const auto& [name, value] :
        {std::pair<const char*, int>{"input_width", options.input_width()},
         std::pair<const char*, int>{"input_height", options.input_height()}}) {
+    if (value <= 0) {
+      return FieldError(source, field(name), absl::StrCat("must be positive, got ", value));
+    }
+    // A crop side beyond this is a typo, not a pose crop (and an allocation
+    // OpenCV may fail).
     if (value > 4096) {
       return FieldError(source, field(name), absl::StrCat("must be at most 4096, got ", value));
     }
@@ -65,6 +52,31 @@ absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view s
     return FieldError(source, field("queue_capacity"), "must be positive");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<DataOptions> DataOptionsForCrop(DataOptions options, int input_height,
+                                               int input_width, absl::string_view source) {
+  if (options.has_input_height() && options.input_height() != input_height) {
+    return FieldError(source, "data.input_height",
+                      absl::StrCat("must be unset or equal model.input_height (", input_height,
+                                   "), got ", options.input_height()));
+  }
+  if (options.has_input_width() && options.input_width() != input_width) {
+    return FieldError(source, "data.input_width",
+                      absl::StrCat("must be unset or equal model.input_width (", input_width,
+                                   "), got ", options.input_width()));
+  }
+  options.set_input_height(input_height);
+  options.set_input_width(input_width);
+  RETURN_IF_ERROR(ValidateDataOptions(options, source));
+  return options;
+}
+
+DataOptions WithoutAugmentation(DataOptions options) {
+  options.set_scale_sigma(0);
+  options.set_rotation_probability(0);
+  options.set_flip_probability(0);
+  return options;
 }
 
 Augmentation SampleAugmentation(const DataOptions& options, DeterministicRandom& random) {
@@ -104,7 +116,7 @@ absl::StatusOr<TrainingSample> MakeTrainingSample(const cv::Mat& image, const Co
   TrainingSample sample;
   sample.image_id = annotation.image_id;
   sample.annotation_id = annotation.id;
-  if (!options.no_augmentation()) sample.augmentation = SampleAugmentation(options, random);
+  sample.augmentation = SampleAugmentation(options, random);
 
   const double aspect = static_cast<double>(crop_size.width) / crop_size.height;
   const Box box = ScaleBox(FixAspectRatio(annotation.bbox, aspect),

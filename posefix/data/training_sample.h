@@ -15,11 +15,18 @@
 
 namespace posefix {
 
-// DataOptions with every zero field replaced by its documented default.
-DataOptions ResolveDataOptions(DataOptions options);
-
-// Checks resolved options; errors name the field ("data.flip_probability").
+// Checks `options`; errors read "SOURCE: data.FIELD: problem".
 absl::Status ValidateDataOptions(const DataOptions& options, absl::string_view source);
+
+// `options` cropping at the network's input size, checked; the trainer and
+// spec validation call this one function. The crop size of `options` must
+// be unset or equal.
+absl::StatusOr<DataOptions> DataOptionsForCrop(DataOptions options, int input_height,
+                                               int input_width, absl::string_view source);
+
+// `options` with every augmentation off (scale, rotation and flip drawn
+// with zero spread and probability): evaluation-style crops.
+DataOptions WithoutAugmentation(DataOptions options);
 
 struct Augmentation {
   double scale = 1;

@@ -61,7 +61,7 @@ cv::Point2d BrightestPoint(const cv::Mat& crop) {
 }
 
 TEST(DataOptionsTest, DefaultsAreTheReleases) {
-  const DataOptions options = ResolveDataOptions(DataOptions());
+  const DataOptions options = DataOptions();
   EXPECT_EQ(options.input_width(), 192);
   EXPECT_EQ(options.input_height(), 256);
   EXPECT_DOUBLE_EQ(options.box_scale(), 1.25);
@@ -74,23 +74,62 @@ TEST(DataOptionsTest, DefaultsAreTheReleases) {
 }
 
 TEST(DataOptionsTest, InvalidOptionsNameTheField) {
-  DataOptions options = ResolveDataOptions(DataOptions());
+  DataOptions options = DataOptions();
   options.set_flip_probability(1.5);
   absl::Status status = ValidateDataOptions(options, "spec.pbtxt");
   EXPECT_EQ(status.message(), "spec.pbtxt: data.flip_probability: must be in [0, 1], got 1.5");
-  options = ResolveDataOptions(DataOptions());
+  options = DataOptions();
   options.set_num_threads(-1);
   EXPECT_NE(ValidateDataOptions(options, "s").message().find("data.num_threads"),
             std::string::npos);
-  options = ResolveDataOptions(DataOptions());
+  options = DataOptions();
   options.set_input_height(32000);
   EXPECT_NE(
       ValidateDataOptions(options, "s").message().find("data.input_height: must be at most 4096"),
       std::string::npos);
 }
 
+// Explicit presence: 0 is a value, not "the default".
+TEST(DataOptionsTest, ZeroTurnsAnAugmentationOff) {
+  DataOptions options;
+  options.set_flip_probability(0);
+  EXPECT_DOUBLE_EQ(options.flip_probability(), 0);
+  EXPECT_DOUBLE_EQ(DataOptions().flip_probability(), 0.5);
+  DeterministicRandom random(5);
+  for (int i = 0; i < 1000; ++i) ASSERT_FALSE(SampleAugmentation(options, random).flip);
+
+  const DataOptions none = WithoutAugmentation(DataOptions());
+  EXPECT_TRUE(ValidateDataOptions(none, "spec").ok());
+  for (int i = 0; i < 1000; ++i) {
+    const Augmentation augmentation = SampleAugmentation(none, random);
+    ASSERT_EQ(augmentation.scale, 1);
+    ASSERT_EQ(augmentation.rotation_degrees, 0);
+    ASSERT_FALSE(augmentation.flip);
+  }
+}
+
+TEST(DataOptionsTest, CropAtTheModelsSize) {
+  DataOptions options;
+  options.set_flip_probability(0.25);
+  const absl::StatusOr<DataOptions> cropped = DataOptionsForCrop(options, 96, 64, "spec.pbtxt");
+  ASSERT_TRUE(cropped.ok()) << cropped.status();
+  EXPECT_EQ(cropped->input_height(), 96);
+  EXPECT_EQ(cropped->input_width(), 64);
+  EXPECT_DOUBLE_EQ(cropped->flip_probability(), 0.25);
+  EXPECT_DOUBLE_EQ(cropped->box_scale(), 1.25);
+
+  options.set_input_height(128);
+  EXPECT_EQ(DataOptionsForCrop(options, 96, 64, "spec.pbtxt").status().message(),
+            "spec.pbtxt: data.input_height: must be unset or equal model.input_height (96), got "
+            "128");
+  DataOptions bad;
+  bad.set_box_scale(0);
+  EXPECT_EQ(DataOptionsForCrop(bad, 96, 64, "spec.pbtxt").status().message(),
+            "spec.pbtxt: data.box_scale: must be positive");
+}
+
 TEST(AugmentationTest, FollowsTheReleasesDistributions) {
-  const DataOptions options = ResolveDataOptions(DataOptions());
+  const DataOptions options = DataOptions();
   DeterministicRandom random(3);
   int rotated = 0, flipped = 0;
   const int n = 20000;
@@ -109,7 +148,7 @@ TEST(AugmentationTest, FollowsTheReleasesDistributions) {
 TEST(TrainingSampleTest, CropAndKeypointsStayAlignedUnderEveryAugmentation) {
   const CocoDataset dataset = TwoPersons();
   const cv::Mat image = DotImage(dataset);
-  DataOptions options = ResolveDataOptions(DataOptions());
+  DataOptions options = DataOptions();
   options.set_rotation_probability(1);
   RecordingSynthesizer synthesizer;
   int flipped = 0;
@@ -135,8 +174,8 @@ TEST(TrainingSampleTest, CropAndKeypointsStayAlignedUnderEveryAugmentation) {
 TEST(TrainingSampleTest, NeighboursAreTransformedLikeTheTarget) {
   const CocoDataset dataset = TwoPersons();
   const cv::Mat image = DotImage(dataset);
-  DataOptions options = ResolveDataOptions(DataOptions());
-  options.set_no_augmentation(true);
+  DataOptions options = DataOptions();
+  options = WithoutAugmentation(options);
   RecordingSynthesizer synthesizer;
   absl::StatusOr<TrainingSample> sample = MakeTrainingSample(
       image, dataset, 0, {0, 1}, CocoSchema(), options, 0.0, synthesizer.Get(), 5);
@@ -172,7 +211,7 @@ TEST(TrainingSampleTest, NeighboursAreTransformedLikeTheTarget) {
 
 TEST(TrainingSampleTest, OverlapDecidesWhoIsANeighbour) {
   const CocoDataset dataset = TwoPersons();
-  DataOptions options = ResolveDataOptions(DataOptions());
+  DataOptions options = DataOptions();
   RecordingSynthesizer synthesizer;
   ASSERT_TRUE(MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(), options, 0.1,
                                  synthesizer.Get(), 5)
@@ -184,7 +223,7 @@ TEST(TrainingSampleTest, RealSynthesisMovesKeypointsWithinTheCrop) {
   absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(ErrorModel(), CocoSchema());
   ASSERT_TRUE(synthesizer.ok()) << synthesizer.status();
   const CocoDataset dataset = TwoPersons();
-  const DataOptions options = ResolveDataOptions(DataOptions());
+  const DataOptions options = DataOptions();
   const std::vector<int> flip = FlipPermutation(CocoSchema());
   int moved = 0, placed = 0;
   for (uint64_t seed = 0; seed < 20; ++seed) {
@@ -228,7 +267,7 @@ TEST(TrainingSampleTest, RealSynthesisMovesKeypointsWithinTheCrop) {
 TEST(TrainingSampleTest, DeterministicForASeed) {
   const CocoDataset dataset = TwoPersons();
   const cv::Mat image = DotImage(dataset);
-  const DataOptions options = ResolveDataOptions(DataOptions());
+  const DataOptions options = DataOptions();
   RecordingSynthesizer synthesizer;
   auto a = MakeTrainingSample(image, dataset, 1, {0, 1}, CocoSchema(), options, 0.1,
                               synthesizer.Get(), 77);
@@ -247,7 +286,7 @@ TEST(TrainingSampleTest, SynthesizerErrorsPropagate) {
     return absl::InternalError("no candidate");
   };
   auto sample = MakeTrainingSample(DotImage(dataset), dataset, 0, {0, 1}, CocoSchema(),
-                                   ResolveDataOptions(DataOptions()), 0.1, failing, 1);
+                                   DataOptions(), 0.1, failing, 1);
   EXPECT_FALSE(sample.ok());
 }
 

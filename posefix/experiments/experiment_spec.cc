@@ -17,6 +17,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/experiments/spec_options.h"
 #include "posefix/model/model_options.h"
@@ -93,7 +94,7 @@ bool IsValidName(absl::string_view name) {
 }
 
 bool IsValidDevice(absl::string_view device) {
-  if (device.empty() || device == "auto" || device == "cpu" || device == "cuda") return true;
+  if (device == "auto" || device == "cpu" || device == "cuda") return true;
   if (!absl::StartsWith(device, "cuda:") || device.size() == 5) return false;
   return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -101,7 +102,7 @@ bool IsValidDevice(absl::string_view device) {
 }  // namespace
 
 bool RefinesOnly(const ExperimentSpec& spec) {
-  return !spec.checkpoint().empty() || !spec.checkpoint_from_spec().empty();
+  return spec.refine_from_case() != ExperimentSpec::REFINE_FROM_NOT_SET;
 }
 
 std::string ResolveRelativeTo(const std::string& spec_path, const std::string& path) {
@@ -157,27 +158,19 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
         source, "name",
         absl::StrCat("must be letters, digits, '_', '-', '.', got \"", spec.name(), "\""));
   }
-  const std::string schema_name = SchemaName(spec);
+  const std::string& schema_name = spec.dataset().schema();
   absl::StatusOr<const KeypointSchema*> builtin = BuiltinSchema(schema_name);
   // A schema file is read by the runner, not here: its keypoints are unknown.
-  absl::StatusOr<ResolvedModelOptions> model =
-      ResolveSpecModelOptions(spec, builtin.ok() ? (*builtin)->keypoint_names_size() : 0, source);
-  if (!model.ok()) return model.status();
+  ASSIGN_OR_RETURN(
+      const ResolvedModelOptions model,
+      ResolveSpecModelOptions(spec, builtin.ok() ? (*builtin)->keypoint_names_size() : 0, source));
   // The loader's options as the trainer resolves them, so that a bad data.*
   // value stops a suite before it runs.
-  if (absl::StatusOr<DataOptions> data = ResolveSpecDataOptions(spec, *model, source); !data.ok()) {
-    return data.status();
-  }
+  RETURN_IF_ERROR(ResolveSpecDataOptions(spec, model, source).status());
   if (builtin.ok()) {
-    if ((*builtin)->keypoint_names_size() != model->num_keypoints) {
-      return FieldError(
-          source, "model.num_keypoints",
-          absl::StrCat("the schema \"", schema_name, "\" has ", (*builtin)->keypoint_names_size(),
-                       " keypoints, the model ", model->num_keypoints));
-    }
-    absl::StatusOr<ErrorModel> error_model =
-        CompleteErrorModel(spec.error_model(), **builtin, absl::StrCat(source, ": error_model"));
-    if (!error_model.ok()) return error_model.status();
+    RETURN_IF_ERROR(
+        CompleteErrorModel(spec.error_model(), **builtin, absl::StrCat(source, ": error_model"))
+            .status());
   }
 
   const DatasetSpec& dataset = spec.dataset();
@@ -197,52 +190,73 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
   if (dataset.eval_images().empty()) {
     return FieldError(source, "dataset.eval_images", "required");
   }
-  if (dataset.input_results().empty() == !dataset.has_synthesize_input_seed()) {
-    return FieldError(source, "dataset.input_results",
-                      "give exactly one of input_results (the input poses to refine, a COCO "
-                      "keypoint results file) and synthesize_input_seed");
+  switch (dataset.input_poses_case()) {
+    case DatasetSpec::INPUT_POSES_NOT_SET:
+      return FieldError(source, "dataset.input_results",
+                        "required: input_results (the input poses to refine, a COCO keypoint "
+                        "results file) or synthesize_input_seed");
+    case DatasetSpec::kInputResults:
+      if (dataset.input_results().empty()) {
+        return FieldError(source, "dataset.input_results", "must name a file");
+      }
+      break;
+    case DatasetSpec::kSynthesizeInputSeed:
+      if (dataset.input_results_beyond_eval_images()) {
+        return FieldError(source, "dataset.input_results_beyond_eval_images",
+                          "applies to input_results, not to synthesized input poses");
+      }
+      break;
   }
-  if (dataset.input_results_beyond_eval_images() && dataset.has_synthesize_input_seed()) {
-    return FieldError(source, "dataset.input_results_beyond_eval_images",
-                      "applies to input_results, not to synthesized input poses");
+  switch (spec.refine_from_case()) {
+    case ExperimentSpec::kCheckpoint:
+      if (spec.checkpoint().empty()) return FieldError(source, "checkpoint", "must name a file");
+      break;
+    case ExperimentSpec::kCheckpointFromSpec:
+      if (spec.checkpoint_from_spec().empty()) {
+        return FieldError(source, "checkpoint_from_spec", "must name a spec file");
+      }
+      break;
+    case ExperimentSpec::REFINE_FROM_NOT_SET:
+      break;
   }
-  if (spec.checkpoint_epoch() < 0 ||
-      (spec.checkpoint_epoch() > 0 && spec.checkpoint_from_spec().empty())) {
+  if (spec.has_checkpoint_epoch() &&
+      (spec.checkpoint_epoch() < 1 || !spec.has_checkpoint_from_spec())) {
     return FieldError(source, "checkpoint_epoch",
-                      "a positive epoch of the checkpoint_from_spec run (0: its final checkpoint)");
+                      "a positive epoch of the checkpoint_from_spec run (unset: its final "
+                      "checkpoint)");
   }
-  if (!spec.checkpoint().empty() && !spec.checkpoint_from_spec().empty()) {
-    return FieldError(source, "checkpoint_from_spec",
-                      "set either checkpoint or checkpoint_from_spec");
+  switch (spec.estimator_case()) {
+    case ExperimentSpec::kEstimatorCheckpoint:
+      if (spec.estimator_checkpoint().empty()) {
+        return FieldError(source, "estimator_checkpoint", "must name a file");
+      }
+      break;
+    case ExperimentSpec::kEstimatorFromSpec:
+      if (spec.estimator_from_spec().empty()) {
+        return FieldError(source, "estimator_from_spec", "must name a spec file");
+      }
+      break;
+    case ExperimentSpec::ESTIMATOR_NOT_SET:
+      break;
   }
-  if (!spec.estimator_checkpoint().empty() && !spec.estimator_from_spec().empty()) {
-    return FieldError(source, "estimator_from_spec",
-                      "set either estimator_checkpoint or estimator_from_spec");
-  }
-  if (!spec.init_weights().empty() && RefinesOnly(spec)) {
+  if (spec.has_init_weights() && RefinesOnly(spec)) {
     return FieldError(source, "init_weights", "a run that only refines does not train");
   }
 
   const EvaluationSpec& evaluation = spec.evaluation();
-  if (evaluation.batch_size() < 0) {
-    return FieldError(source, "evaluation.batch_size", "must be >= 0 (0 for 32)");
+  if (evaluation.batch_size() < 1) {
+    return FieldError(source, "evaluation.batch_size", "must be positive");
   }
-  if (evaluation.num_threads() < 0) {
-    return FieldError(source, "evaluation.num_threads", "must be >= 0 (0 for 2)");
+  if (evaluation.num_threads() < 1) {
+    return FieldError(source, "evaluation.num_threads", "must be positive");
   }
-  if (!RefinePolicy_IsValid(evaluation.policy())) {
-    return FieldError(source, "evaluation.policy",
-                      absl::StrCat("unknown value ", evaluation.policy()));
-  }
-  if (evaluation.policy() == REFINE_SELECTIVE && !RefinesOnly(spec) &&
-      !spec.model().status_head().enabled()) {
+  if (evaluation.policy() == REFINE_SELECTIVE && !RefinesOnly(spec) && !model.status_head) {
     return FieldError(source, "evaluation.policy",
                       "REFINE_SELECTIVE needs model.status_head.enabled (the status head "
                       "decides which keypoints move)");
   }
-  if (!std::isfinite(evaluation.oks_nms_threshold()) || evaluation.oks_nms_threshold() < 0 ||
-      evaluation.oks_nms_threshold() > 1) {
-    return FieldError(source, "evaluation.oks_nms_threshold", "must lie in [0, 1] (0 for 0.9)");
+  if (!(evaluation.oks_nms_threshold() > 0 && evaluation.oks_nms_threshold() <= 1)) {
+    return FieldError(source, "evaluation.oks_nms_threshold", "must lie in (0, 1]");
   }
   const TrainingOptions& training = spec.training();
   if (!IsValidDevice(training.device())) {
@@ -250,16 +264,12 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
         source, "training.device",
         absl::StrCat("must be auto, cpu, cuda or cuda:N, got \"", training.device(), "\""));
   }
-  if (!TrainingMode_IsValid(training.mode())) {
-    return FieldError(source, "training.mode", absl::StrCat("unknown value ", training.mode()));
-  }
-  const bool has_estimator =
-      !spec.estimator_checkpoint().empty() || !spec.estimator_from_spec().empty();
+  const bool has_estimator = spec.estimator_case() != ExperimentSpec::ESTIMATOR_NOT_SET;
   if (training.mode() == E2E_REFINE) {
     if (RefinesOnly(spec)) {
       // Its refined poses come from the estimator fine-tuned with the
       // refinement module, which only its own training run has.
-      return FieldError(source, spec.checkpoint().empty() ? "checkpoint_from_spec" : "checkpoint",
+      return FieldError(source, spec.has_checkpoint() ? "checkpoint" : "checkpoint_from_spec",
                         "training.mode E2E_REFINE trains its estimator with the refinement "
                         "module and cannot refine from a checkpoint alone");
     }
@@ -269,17 +279,8 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
     }
   } else if (has_estimator) {
     return FieldError(
-        source,
-        spec.estimator_checkpoint().empty() ? "estimator_from_spec" : "estimator_checkpoint",
+        source, spec.has_estimator_checkpoint() ? "estimator_checkpoint" : "estimator_from_spec",
         "only for training.mode E2E_REFINE");
-  }
-  if (training.mode() == ESTIMATOR && model->has_pose_input()) {
-    return FieldError(source, "model.input_encoding",
-                      "training.mode ESTIMATOR has no pose input: POSE_INPUT_NONE or unset");
-  }
-  if (training.mode() != ESTIMATOR && !model->has_pose_input()) {
-    return FieldError(source, "model.input_encoding",
-                      "POSE_INPUT_NONE is the estimator: set training.mode ESTIMATOR");
   }
   return ValidateTrainingOptions(training, source);
 }

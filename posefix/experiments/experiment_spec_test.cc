@@ -1,11 +1,16 @@
 #include "posefix/experiments/experiment_spec.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/text_proto.h"
+#include "posefix/experiments/run_metrics.pb.h"
 #include "posefix/model/model_options.h"
 
 namespace posefix {
@@ -98,7 +103,7 @@ TEST(ExperimentSpecTest, PaperSpecsFeedTorchvisionWeightsTheirNormalization) {
     absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(file);
     ASSERT_TRUE(spec.ok()) << spec.status();
     EXPECT_TRUE(spec->evaluation().oks_nms()) << file;
-    if (spec->checkpoint().empty() && spec->checkpoint_from_spec().empty()) {
+    if (!RefinesOnly(*spec)) {
       EXPECT_EQ(spec->training().batch_size(), 16) << file;
       EXPECT_EQ(spec->model().loss_normalization(), LOSS_PER_ENTRY) << file;
       EXPECT_EQ(spec->model().initialization(), INITIALIZATION_RELEASE) << file;
@@ -256,9 +261,9 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
   EXPECT_THAT(ValidateWith("model { input_encoding: POSE_INPUT_NONE }").message(),
               HasSubstr("model.input_encoding"));
   EXPECT_THAT(ValidateWith("clear_fields: \"dataset.input_results\"").message(),
-              HasSubstr("dataset.input_results: give exactly one of input_results"));
-  EXPECT_THAT(ValidateWith("dataset { synthesize_input_seed: 3 }").message(),
-              HasSubstr("dataset.input_results: give exactly one of input_results"));
+              HasSubstr("v.pbtxt: dataset.input_results: required: input_results"));
+  EXPECT_THAT(ValidateWith("dataset { input_results: \"\" }").message(),
+              HasSubstr("v.pbtxt: dataset.input_results: must name a file"));
   EXPECT_TRUE(ValidateWith("clear_fields: \"dataset.input_results\" "
                            "dataset { synthesize_input_seed: 0 }")
                   .ok());
@@ -282,9 +287,112 @@ TEST(ExperimentSpecTest, InvalidValuesNameTheField) {
   EXPECT_THAT(ValidateWith("name: \"a b\"").message(), HasSubstr("v.pbtxt: name"));
   EXPECT_THAT(ValidateWith("evaluation { oks_nms_threshold: 2 }").message(),
               HasSubstr("evaluation.oks_nms_threshold"));
+  EXPECT_THAT(ValidateWith("evaluation { oks_nms_threshold: 0 }").message(),
+              HasSubstr("v.pbtxt: evaluation.oks_nms_threshold: must lie in (0, 1]"));
+  EXPECT_THAT(ValidateWith("evaluation { batch_size: 0 }").message(),
+              HasSubstr("v.pbtxt: evaluation.batch_size: must be positive"));
+  EXPECT_THAT(ValidateWith("training { epochs: 0 }").message(),
+              HasSubstr("v.pbtxt: training.epochs: must be positive"));
+  EXPECT_THAT(ValidateWith("training { device: \"\" }").message(),
+              HasSubstr("v.pbtxt: training.device"));
+  EXPECT_THAT(ValidateWith("checkpoint_from_spec: \"c.pbtxt\" checkpoint_epoch: 0").message(),
+              HasSubstr("v.pbtxt: checkpoint_epoch: a positive epoch"));
+  EXPECT_THAT(ValidateWith("checkpoint: \"\"").message(),
+              HasSubstr("v.pbtxt: checkpoint: must name a file"));
+  EXPECT_THAT(ValidateWith("training { mode: ESTIMATOR } model { input_encoding: POSE_INPUT_FINE }")
+                  .message(),
+              HasSubstr("v.pbtxt: model.input_encoding: training.mode ESTIMATOR"));
+  EXPECT_THAT(ValidateWith("model { num_keypoints: 16 }").message(),
+              HasSubstr("v.pbtxt: model.num_keypoints: 16, but the schema has 17 keypoints"));
   EXPECT_THAT(ValidateWith("error_model { good_ks: 2 }").message(), HasSubstr("error_model"));
   // A refine-only run needs no training data.
   EXPECT_TRUE(ValidateWith("checkpoint: \"c.pt\" clear_fields: \"dataset.train_images\"").ok());
+}
+
+// Explicit presence: a value given as 0 (or false) is that value, and a
+// spec that gives it differs from one that leaves it unset.
+TEST(ExperimentSpecTest, ZeroIsAValue) {
+  WriteSpec("zero_base.pbtxt", kBase);
+  const std::string path =
+      WriteSpec("zero.pbtxt",
+                "base: \"zero_base.pbtxt\"\n"
+                "data { flip_probability: 0 rotation_probability: 0 scale_sigma: 0 }\n"
+                "training { lr_factor: 0 weight_decay: 0 }\n");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(path);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(ValidateExperimentSpec(*spec, path).ok()) << ValidateExperimentSpec(*spec, path);
+  EXPECT_TRUE(spec->data().has_flip_probability());
+  EXPECT_EQ(spec->data().flip_probability(), 0);
+  EXPECT_EQ(spec->training().lr_factor(), 0);
+  EXPECT_EQ(spec->training().weight_decay(), 0);
+  absl::StatusOr<ExperimentSpec> base =
+      LoadExperimentSpec(WriteSpec("zero_unset.pbtxt", "base: \"zero_base.pbtxt\"\n"));
+  ASSERT_TRUE(base.ok()) << base.status();
+  EXPECT_DOUBLE_EQ(base->data().flip_probability(), 0.5);
+  EXPECT_NE(SpecHash(*spec), SpecHash(*base));
+}
+
+// The switch is gone: augmentation is off when its values say so. A spec
+// that still sets it is refused rather than trained with augmentation.
+TEST(ExperimentSpecTest, TheRemovedNoAugmentationSwitchIsRefused) {
+  const std::string path = WriteSpec("no_augmentation.pbtxt", "data { no_augmentation: true }\n");
+  const std::string message(LoadExperimentSpec(path).status().message());
+  EXPECT_THAT(message, HasSubstr("no_augmentation.pbtxt"));
+  EXPECT_THAT(message, HasSubstr("line 1:"));
+  EXPECT_THAT(message, HasSubstr("no_augmentation"));
+}
+
+// Each of checkpoint / checkpoint_from_spec, estimator_checkpoint /
+// estimator_from_spec and input_results / synthesize_input_seed is a oneof:
+// one file cannot give both; an override's choice replaces its base's.
+TEST(ExperimentSpecTest, ExclusiveChoicesAreOneofs) {
+  for (const auto& [text, field] : std::vector<std::pair<std::string, std::string>>{
+           {"checkpoint: \"c.pt\"\ncheckpoint_from_spec: \"c2f.pbtxt\"\n", "checkpoint_from_spec"},
+           {"estimator_from_spec: \"e.pbtxt\"\nestimator_checkpoint: \"e.pt\"\n",
+            "estimator_checkpoint"},
+           {"dataset {\n  input_results: \"r.json\"\n  synthesize_input_seed: 3\n}\n",
+            "synthesize_input_seed"},
+       }) {
+    SCOPED_TRACE(text);
+    const std::string path = WriteSpec("both.pbtxt", text);
+    const std::string message(LoadExperimentSpec(path).status().message());
+    EXPECT_THAT(message, HasSubstr("both.pbtxt"));
+    EXPECT_THAT(message, HasSubstr("line "));
+    EXPECT_THAT(message, HasSubstr("\"" + field + "\""));
+    EXPECT_THAT(message, HasSubstr("oneof"));
+  }
+
+  WriteSpec("choice_base.pbtxt", std::string(kBase) + "checkpoint: \"c.pt\"\n");
+  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(
+      WriteSpec("choice.pbtxt",
+                "base: \"choice_base.pbtxt\"\ncheckpoint_from_spec: \"c2f.pbtxt\"\n"
+                "dataset { synthesize_input_seed: 3 }\n"));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->has_checkpoint());
+  EXPECT_EQ(spec->checkpoint_from_spec(), "c2f.pbtxt");
+  EXPECT_FALSE(spec->dataset().has_input_results());
+  EXPECT_EQ(spec->dataset().synthesize_input_seed(), 3u);
+  EXPECT_TRUE(ValidateExperimentSpec(*spec, "choice.pbtxt").ok());
+}
+
+// The hash of a spec is that of its binary serialization: the run
+// directories committed with their metrics (and users' run directories) stay
+// valid only while a spec's bytes stay the same.
+TEST(ExperimentSpecTest, CommittedRunsKeepTheirRunIds) {
+  const std::string runs = "posefix/experiments/results/local/runs";
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(runs)) {
+    RunMetrics metrics;
+    ASSERT_TRUE(ReadTextProto(entry.path().string() + "/metrics.pbtxt", &metrics).ok());
+    EXPECT_EQ(entry.path().filename().string(), metrics.run_id());
+    EXPECT_EQ(RunId(metrics.spec()), metrics.run_id());
+    absl::StatusOr<ExperimentSpec> spec =
+        LoadExperimentSpec(SpecsDir() + "/local/" + metrics.name() + ".pbtxt");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(RunId(*spec), metrics.run_id());
+    ++checked;
+  }
+  EXPECT_GE(checked, 8);
 }
 
 TEST(ExperimentSpecTest, RunIdDependsOnTheWholeSpec) {

@@ -91,9 +91,9 @@ RunMetrics NewRunMetrics(const ExperimentSpec& spec, const std::string& run_id,
   *metrics.mutable_spec() = spec;
   const DatasetSpec& dataset = spec.dataset();
   metrics.set_input_label(
-      dataset.input_label().empty()
-          ? dataset.input_results().substr(dataset.input_results().find_last_of('/') + 1)
-          : dataset.input_label());
+      dataset.has_input_label()
+          ? dataset.input_label()
+          : dataset.input_results().substr(dataset.input_results().find_last_of('/') + 1));
   metrics.set_source_revision(source_revision);
   metrics.set_seed(spec.seed());
   return metrics;

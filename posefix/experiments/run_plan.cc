@@ -7,9 +7,10 @@
 #include "google/protobuf/message.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/experiments/spec_options.h"
-#include "posefix/model/trainer.h"
+#include "posefix/model/training_options.h"
 #include "posefix/synth/error_model.h"
 
 namespace posefix {
@@ -62,7 +63,8 @@ void SetDeclaredDefaults(google::protobuf::Message* message) {
 }
 
 // The options the run of `spec` uses, each resolved by the function its
-// consumer (trainer, refinement, evaluation) resolves it with.
+// consumer (trainer, refinement, evaluation) resolves it with, and every
+// declared default stated.
 absl::StatusOr<ResolvedRunOptions> ResolveRunOptions(const ExperimentSpec& spec,
                                                      const KeypointSchema& schema,
                                                      const std::string& source) {
@@ -70,25 +72,24 @@ absl::StatusOr<ResolvedRunOptions> ResolveRunOptions(const ExperimentSpec& spec,
   *options.mutable_schema() = schema;
   const TrainingOptions training = ResolveTrainingOptions(spec.training());
   options.set_device(training.device());
-  *options.mutable_evaluation() = ResolveEvaluationSpec(spec.evaluation());
+  *options.mutable_evaluation() = spec.evaluation();
+  SetDeclaredDefaults(options.mutable_evaluation());
   if (RefinesOnly(spec)) return options;
 
-  absl::StatusOr<ResolvedModelOptions> model =
-      ResolveSpecModelOptions(spec, schema.keypoint_names_size(), source);
-  if (!model.ok()) return model.status();
-  *options.mutable_model() = ModelOptionsOf(*model);
-  if (spec.model().status_head().keep_threshold() == 0) {
+  ASSIGN_OR_RETURN(const ResolvedModelOptions model,
+                   ResolveSpecModelOptions(spec, schema.keypoint_names_size(), source));
+  *options.mutable_model() = ModelOptionsOf(model);
+  if (!spec.model().status_head().has_keep_threshold()) {
     // Left to the training, which calibrates it (the checkpoint holds it).
     options.mutable_model()->mutable_status_head()->clear_keep_threshold();
   }
   *options.mutable_training() = training;
-  absl::StatusOr<DataOptions> data = ResolveSpecDataOptions(spec, *model, source);
-  if (!data.ok()) return data.status();
-  *options.mutable_data() = *std::move(data);
-  absl::StatusOr<ErrorModel> error_model =
-      CompleteErrorModel(spec.error_model(), schema, absl::StrCat(source, ": error_model"));
-  if (!error_model.ok()) return error_model.status();
-  *options.mutable_error_model() = *std::move(error_model);
+  SetDeclaredDefaults(options.mutable_training());
+  ASSIGN_OR_RETURN(*options.mutable_data(), ResolveSpecDataOptions(spec, model, source));
+  SetDeclaredDefaults(options.mutable_data());
+  ASSIGN_OR_RETURN(
+      *options.mutable_error_model(),
+      CompleteErrorModel(spec.error_model(), schema, absl::StrCat(source, ": error_model")));
   SetDeclaredDefaults(options.mutable_error_model());
   return options;
 }
@@ -107,7 +108,7 @@ absl::StatusOr<RunPlan> MakePlan(const std::string& spec_path, const std::string
   plan.run_dir = JoinPath(out_dir, plan.run_id);
   plan.data_root = !plan.spec.data_root().empty() ? plan.spec.data_root() : default_data_root;
   absl::StatusOr<KeypointSchema> schema =
-      ResolveKeypointSchema(SchemaName(plan.spec), plan.data_root);
+      ResolveKeypointSchema(plan.spec.dataset().schema(), plan.data_root);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<ResolvedRunOptions> options = ResolveRunOptions(plan.spec, *schema, spec_path);
   if (!options.ok()) return options.status();

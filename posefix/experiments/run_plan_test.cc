@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/test_util.h"
+#include "posefix/eval/oks_nms.h"
 #include "posefix/experiments/experiment_spec.h"
 
 namespace posefix {
@@ -60,9 +61,19 @@ TEST(RunPlanTest, ATrainingRunStatesEveryOptionItUses) {
   EXPECT_DOUBLE_EQ(options.error_model().good_ks(), 0.85);
   EXPECT_GT(options.error_model().jitter().groups_size(), 0);
 
+  // Declared defaults are stated, so that the record needs no reader of
+  // experiment.proto.
+  EXPECT_TRUE(training.has_weight_decay());
+  EXPECT_TRUE(options.data().has_box_scale());
+
   EXPECT_EQ(options.device(), "cpu");
-  EXPECT_TRUE(options.evaluation().flip_test());
+  EXPECT_TRUE(options.evaluation().has_flip_test() && options.evaluation().flip_test());
   EXPECT_EQ(options.evaluation().batch_size(), 32);
+  EXPECT_TRUE(options.evaluation().has_oks_nms() && !options.evaluation().oks_nms());
+  EXPECT_TRUE(options.evaluation().has_oks_nms_threshold());
+  // The spec's default is the OKS-NMS library's.
+  EXPECT_DOUBLE_EQ(options.evaluation().oks_nms_threshold(), OksNmsOptions().threshold);
+  EXPECT_TRUE(options.evaluation().has_policy());
   EXPECT_EQ(options.evaluation().policy(), REFINE_ALL);
   // Known only once the dependencies ran.
   EXPECT_EQ(options.checkpoint(), "");
@@ -90,7 +101,7 @@ TEST(RunPlanTest, AStatusHeadsThresholdIsLeftToTheTraining) {
   const StatusHeadOptions& status_head = plan.options.model().status_head();
   EXPECT_TRUE(status_head.enabled());
   EXPECT_FLOAT_EQ(status_head.loss_weight(), 1);
-  EXPECT_EQ(status_head.keep_threshold(), 0);
+  EXPECT_FALSE(status_head.has_keep_threshold());
 }
 
 TEST(RunPlanTest, TheSpecsDataRootWins) {

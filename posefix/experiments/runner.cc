@@ -52,13 +52,13 @@ absl::StatusOr<std::string> DependencyCheckpoint(const std::string& spec_path,
 // estimator_checkpoint (E2E_REFINE) to the files the spec or those runs give.
 absl::Status RunDependencies(RunPlan* plan, const RunnerOptions& options, int depth) {
   const ExperimentSpec& spec = plan->spec;
-  if (!spec.checkpoint().empty()) plan->options.set_checkpoint(DataPath(*plan, spec.checkpoint()));
-  if (!spec.checkpoint_from_spec().empty()) {
+  if (spec.has_checkpoint()) plan->options.set_checkpoint(DataPath(*plan, spec.checkpoint()));
+  if (spec.has_checkpoint_from_spec()) {
     absl::StatusOr<std::string> final_checkpoint = DependencyCheckpoint(
         plan->spec_path, "checkpoint_from_spec", spec.checkpoint_from_spec(), options, depth);
     if (!final_checkpoint.ok()) return final_checkpoint.status();
     std::string checkpoint = *final_checkpoint;
-    if (spec.checkpoint_epoch() > 0) {
+    if (spec.has_checkpoint_epoch()) {
       checkpoint = EpochCheckpointPath(std::filesystem::path(checkpoint).parent_path().string(),
                                        spec.checkpoint_epoch() - 1);
       if (!PathExists(checkpoint)) {
@@ -70,10 +70,10 @@ absl::Status RunDependencies(RunPlan* plan, const RunnerOptions& options, int de
     }
     plan->options.set_checkpoint(checkpoint);
   }
-  if (!spec.estimator_checkpoint().empty()) {
+  if (spec.has_estimator_checkpoint()) {
     plan->options.set_estimator_checkpoint(DataPath(*plan, spec.estimator_checkpoint()));
   }
-  if (!spec.estimator_from_spec().empty()) {
+  if (spec.has_estimator_from_spec()) {
     absl::StatusOr<std::string> estimator = DependencyCheckpoint(
         plan->spec_path, "estimator_from_spec", spec.estimator_from_spec(), options, depth);
     if (!estimator.ok()) return estimator.status();

@@ -11,7 +11,7 @@ namespace {
 
 // A tiny crop: 8x8 input pixels, 2x2 output cells.
 ResolvedModelOptions TinyOptions() {
-  ResolvedModelOptions options;
+  ResolvedModelOptions options = *ResolveModelOptions(ModelOptions());
   options.input_height = 8;
   options.input_width = 8;
   options.num_keypoints = 1;
@@ -220,7 +220,7 @@ TEST(GaussianCodecTest, MseAndArgmaxDecoding) {
 // The variant `input` x `output` on crops of height x width, 3 keypoints.
 ResolvedModelOptions VariantOptions(PoseInputEncoding input, PoseOutputEncoding output, int height,
                                     int width) {
-  ResolvedModelOptions options;
+  ResolvedModelOptions options = *ResolveModelOptions(ModelOptions());
   options.input_height = height;
   options.input_width = width;
   options.num_keypoints = 3;

@@ -20,7 +20,7 @@ namespace posefix {
 namespace {
 
 ResolvedModelOptions Options(int depth) {
-  ResolvedModelOptions options;
+  ResolvedModelOptions options = *ResolveModelOptions(ModelOptions());
   options.resnet_depth = depth;
   options.input_height = 256;
   options.input_width = 192;

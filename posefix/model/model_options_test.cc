@@ -59,6 +59,18 @@ TEST(ModelOptionsTest, StatusHeadOptions) {
   EXPECT_NEAR(tuned->keep_threshold, 0.8, 1e-6);
 }
 
+// Explicit presence: a value given as 0 is 0, where 0 is valid.
+TEST(ModelOptionsTest, ZeroIsAValue) {
+  absl::StatusOr<ResolvedModelOptions> zero =
+      ResolveModelOptions(Parse("status_head { enabled: true loss_weight: 0 keep_threshold: 0 }"));
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(zero->status_loss_weight, 0);
+  EXPECT_EQ(zero->keep_threshold, 0);
+  EXPECT_THAT(
+      std::string(ValidateModelOptions(Parse("status_head { loss_weight: 0 }"), "s").message()),
+      HasSubstr("s: status_head: options given but status_head.enabled is not true"));
+}
+
 TEST(ModelOptionsTest, EmptyResolvesToTheReleaseDefaults) {
   absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(ModelOptions());
   ASSERT_TRUE(resolved.ok()) << resolved.status();
@@ -162,8 +174,6 @@ TEST(ModelOptionsTest, ErrorsNameTheField) {
   ExpectFieldError("input_height: 32000 input_width: 192", "input_height");
   ExpectFieldError("num_keypoints: -1", "num_keypoints");
   ExpectFieldError("head_channels: -8", "head_channels");
-  ExpectFieldError("loss_normalization: 9", "loss_normalization");
-  ExpectFieldError("initialization: 7", "initialization");
   ExpectFieldError("use_heatmap_loss: false use_coordinate_loss: false", "use_coordinate_loss");
   ExpectFieldError("output_encoding: POSE_OUTPUT_GAUSSIAN use_heatmap_loss: true",
                    "use_heatmap_loss");
@@ -174,11 +184,14 @@ TEST(ModelOptionsTest, ErrorsNameTheField) {
   ExpectFieldError("input_heatmap_scale: -2", "input_heatmap_scale");
   ExpectFieldError("pixel_normalization { mean: [1, 2] }", "pixel_normalization.mean");
   ExpectFieldError("pixel_normalization { std: [1, 0, 1] }", "pixel_normalization.std");
-  ModelOptions bad_enum;
-  bad_enum.set_input_encoding(static_cast<PoseInputEncoding>(42));
-  EXPECT_THAT(std::string(ValidateModelOptions(bad_enum, "x").message()),
-              HasSubstr("x: input_encoding:"));
+  ExpectFieldError("input_sigma: 0", "input_sigma");
+  ExpectFieldError("head_channels: 0", "head_channels");
+  ExpectFieldError("num_keypoints: 0", "num_keypoints");
   EXPECT_FALSE(ResolveModelOptions(Parse("resnet_depth: 7")).ok());
+  // Enums are closed: the parser refuses a value no enumerator names.
+  ModelOptions options;
+  EXPECT_THAT(std::string(ParseTextProto("test.pbtxt", "backbone: 42", &options).message()),
+              HasSubstr("test.pbtxt"));
 }
 
 TEST(ModelOptionsTest, BackboneAndStatusHeadErrorsNameTheField) {
@@ -203,10 +216,100 @@ TEST(ModelOptionsTest, BackboneAndStatusHeadErrorsNameTheField) {
                       Parse("input_encoding: POSE_INPUT_NONE status_head { enabled: true }"), "s")
                       .message()),
       HasSubstr("s: status_head.enabled: needs a pose input"));
-  ModelOptions unknown;
-  unknown.set_backbone(static_cast<Backbone>(42));
-  EXPECT_THAT(std::string(ValidateModelOptions(unknown, "s").message()),
-              HasSubstr("s: backbone: unknown value 42"));
+}
+
+void ExpectSameNetwork(const ResolvedModelOptions& a, const ResolvedModelOptions& b) {
+  EXPECT_EQ(a.backbone, b.backbone);
+  EXPECT_EQ(a.resnet_depth, b.resnet_depth);
+  EXPECT_EQ(a.input_height, b.input_height);
+  EXPECT_EQ(a.input_width, b.input_width);
+  EXPECT_EQ(a.num_keypoints, b.num_keypoints);
+  EXPECT_EQ(a.input_encoding, b.input_encoding);
+  EXPECT_EQ(a.output_encoding, b.output_encoding);
+  EXPECT_EQ(a.use_heatmap_loss, b.use_heatmap_loss);
+  EXPECT_EQ(a.use_coordinate_loss, b.use_coordinate_loss);
+  EXPECT_FLOAT_EQ(a.input_sigma, b.input_sigma);
+  EXPECT_FLOAT_EQ(a.output_sigma, b.output_sigma);
+  EXPECT_FLOAT_EQ(a.input_heatmap_scale, b.input_heatmap_scale);
+  EXPECT_EQ(a.channel_order, b.channel_order);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(a.pixel_mean[c], b.pixel_mean[c]);
+    EXPECT_FLOAT_EQ(a.pixel_std[c], b.pixel_std[c]);
+  }
+  EXPECT_EQ(a.status_head, b.status_head);
+  EXPECT_FLOAT_EQ(a.status_loss_weight, b.status_loss_weight);
+  EXPECT_FLOAT_EQ(a.keep_threshold, b.keep_threshold);
+  EXPECT_EQ(a.head_channels, b.head_channels);
+  EXPECT_EQ(a.loss_normalization, b.loss_normalization);
+  EXPECT_EQ(a.initialization, b.initialization);
+}
+
+TEST(ModelOptionsTest, StatedOptionsResolveToTheSameNetwork) {
+  for (const std::string text : {
+           "",
+           "backbone: BACKBONE_EFFICIENTNET_LITE0 input_height: 96 input_width: 64",
+           "output_encoding: POSE_OUTPUT_GAUSSIAN resnet_depth: 18",
+           "use_heatmap_loss: false input_encoding: POSE_INPUT_FINE",
+           "input_encoding: POSE_INPUT_NONE",
+           "status_head { enabled: true keep_threshold: 0.7 } loss_normalization: LOSS_PER_ENTRY",
+           "pixel_normalization { channel_order: CHANNEL_ORDER_RGB mean: [1, 2, 3] std: [4, 5, 6] "
+           "}",
+       }) {
+    SCOPED_TRACE(text);
+    const absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(Parse(text));
+    ASSERT_TRUE(resolved.ok()) << resolved.status();
+    const ModelOptions stated = ModelOptionsOf(*resolved);
+    // Every value is stated, none left to a default.
+    EXPECT_TRUE(stated.has_input_height() && stated.has_num_keypoints());
+    EXPECT_TRUE(stated.has_input_encoding() && stated.has_output_encoding());
+    EXPECT_TRUE(stated.has_input_sigma() && stated.has_output_sigma());
+    EXPECT_TRUE(stated.pixel_normalization().has_channel_order());
+    EXPECT_EQ(stated.pixel_normalization().mean_size(), 3);
+    const absl::StatusOr<ResolvedModelOptions> again = ResolveModelOptions(stated);
+    ASSERT_TRUE(again.ok()) << again.status();
+    ExpectSameNetwork(*again, *resolved);
+  }
+}
+
+TEST(ModelOptionsTest, AnEstimatorsUnsetInputEncodingIsNoPose) {
+  absl::StatusOr<ModelOptions> estimator = ModelOptionsForMode(ModelOptions(), ESTIMATOR, 17, "s");
+  ASSERT_TRUE(estimator.ok()) << estimator.status();
+  EXPECT_EQ(estimator->input_encoding(), POSE_INPUT_NONE);
+  absl::StatusOr<ModelOptions> refiner =
+      ModelOptionsForMode(ModelOptions(), MODEL_AGNOSTIC, 17, "s");
+  ASSERT_TRUE(refiner.ok()) << refiner.status();
+  EXPECT_EQ(refiner->input_encoding(), POSE_INPUT_COARSE);
+  EXPECT_FALSE(refiner->has_input_encoding());
+}
+
+TEST(ModelOptionsTest, UnsetKeypointCountIsTheSchemas) {
+  EXPECT_EQ(ModelOptionsForMode(ModelOptions(), MODEL_AGNOSTIC, 14, "s")->num_keypoints(), 14);
+  const absl::StatusOr<ModelOptions> unknown =
+      ModelOptionsForMode(ModelOptions(), MODEL_AGNOSTIC, 0, "s");
+  EXPECT_FALSE(unknown->has_num_keypoints());
+  EXPECT_EQ(unknown->num_keypoints(), 17);
+  EXPECT_EQ(
+      ModelOptionsForMode(Parse("num_keypoints: 14"), MODEL_AGNOSTIC, 14, "s")->num_keypoints(),
+      14);
+  EXPECT_EQ(
+      ModelOptionsForMode(Parse("num_keypoints: 16"), MODEL_AGNOSTIC, 14, "s").status().message(),
+      "s: model.num_keypoints: 16, but the schema has 14 keypoints");
+}
+
+TEST(ModelOptionsTest, TheModeRulesNameTheField) {
+  auto message = [](const std::string& text, TrainingMode mode) {
+    return std::string(ModelOptionsForMode(Parse(text), mode, 17, "s").status().message());
+  };
+  EXPECT_THAT(message("input_encoding: POSE_INPUT_FINE", ESTIMATOR),
+              HasSubstr("s: model.input_encoding: training.mode ESTIMATOR has no pose input"));
+  EXPECT_THAT(message("input_encoding: POSE_INPUT_NONE", MODEL_AGNOSTIC),
+              HasSubstr("s: model.input_encoding: POSE_INPUT_NONE is the estimator"));
+  EXPECT_THAT(message("input_encoding: POSE_INPUT_FINE", E2E_REFINE),
+              HasSubstr("s: model.input_encoding: E2E_REFINE renders"));
+  EXPECT_THAT(message("status_head { enabled: true }", E2E_REFINE),
+              HasSubstr("s: model.status_head.enabled: the status head learns"));
+  EXPECT_TRUE(
+      ModelOptionsForMode(Parse("status_head { enabled: true }"), MODEL_AGNOSTIC, 17, "s").ok());
 }
 
 }  // namespace

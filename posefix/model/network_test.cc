@@ -27,7 +27,7 @@ class NetworkTest : public ::testing::Test {
 
 ResolvedModelOptions Options(int depth, int height, int width, PoseInputEncoding input,
                              PoseOutputEncoding output) {
-  ResolvedModelOptions options;
+  ResolvedModelOptions options = *ResolveModelOptions(ModelOptions());
   options.resnet_depth = depth;
   options.input_height = height;
   options.input_width = width;

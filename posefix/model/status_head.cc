@@ -206,14 +206,13 @@ absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& 
   if (!dataset.ok()) return dataset.status();
   absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(ErrorModel(), schema);
   if (!synthesizer.ok()) return synthesizer.status();
-  DataOptions data;
+  DataOptions data = WithoutAugmentation(DataOptions());
   data.set_input_height(resolved->input_height);
   data.set_input_width(resolved->input_width);
-  data.set_no_augmentation(true);
   data.set_num_threads(1);
-  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(
-      &*dataset, config.images, &schema, ResolveDataOptions(data),
-      synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), config.seed);
+  absl::StatusOr<std::unique_ptr<Loader>> loader =
+      Loader::Create(&*dataset, config.images, &schema, data, synthesizer->model().overlap_iou(),
+                     SynthesizerFunction(&*synthesizer), config.seed);
   if (!loader.ok()) return loader.status();
   const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(*resolved);
   absl::StatusOr<std::vector<StatusRecord>> records =

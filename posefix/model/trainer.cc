@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -46,56 +45,6 @@ const KeypointSchema& SchemaOf(const TrainerConfig& config) {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-absl::StatusOr<ModelOptions> ModelOptionsForMode(const TrainerConfig& config) {
-  ModelOptions model = config.model;
-  const TrainingMode mode = config.training.mode();
-  if (mode == ESTIMATOR) {
-    if (model.input_encoding() == POSE_INPUT_ENCODING_UNSPECIFIED) {
-      model.set_input_encoding(POSE_INPUT_NONE);
-    }
-    if (model.input_encoding() != POSE_INPUT_NONE) {
-      return FieldError(kConfigSource, "model.input_encoding",
-                        "training.mode ESTIMATOR needs POSE_INPUT_NONE (no pose input)");
-    }
-  } else if (model.input_encoding() == POSE_INPUT_NONE) {
-    return FieldError(kConfigSource, "model.input_encoding",
-                      "POSE_INPUT_NONE is for training.mode ESTIMATOR; a refiner needs a pose");
-  }
-  if (mode == E2E_REFINE && model.input_encoding() == POSE_INPUT_FINE) {
-    return FieldError(kConfigSource, "model.input_encoding",
-                      "E2E_REFINE renders the estimator's pose differentiably: needs "
-                      "POSE_INPUT_COARSE");
-  }
-  const KeypointSchema& schema = SchemaOf(config);
-  if (model.num_keypoints() == 0) model.set_num_keypoints(schema.keypoint_names_size());
-  if (model.num_keypoints() != schema.keypoint_names_size()) {
-    return FieldError(kConfigSource, "model.num_keypoints",
-                      absl::StrCat(model.num_keypoints(), " but the schema has ",
-                                   schema.keypoint_names_size(), " keypoints"));
-  }
-  return model;
-}
-
-absl::StatusOr<DataOptions> DataOptionsForModel(const TrainerConfig& config,
-                                                const ResolvedModelOptions& model) {
-  DataOptions data = config.data;
-  if (data.input_height() != 0 && data.input_height() != model.input_height) {
-    return FieldError(kConfigSource, "data.input_height",
-                      absl::StrCat(data.input_height(), " differs from the model's ",
-                                   model.input_height, " (leave it unset)"));
-  }
-  if (data.input_width() != 0 && data.input_width() != model.input_width) {
-    return FieldError(kConfigSource, "data.input_width",
-                      absl::StrCat(data.input_width(), " differs from the model's ",
-                                   model.input_width, " (leave it unset)"));
-  }
-  data.set_input_height(model.input_height);
-  data.set_input_width(model.input_width);
-  data = ResolveDataOptions(data);
-  RETURN_IF_ERROR(ValidateDataOptions(data, "TrainerConfig.data"));
-  return data;
 }
 
 // The training persons and the loader over them (which points into the
@@ -297,12 +246,14 @@ absl::Status TrainEpoch(TrainingRun& run, int epoch) {
   RecordRunTotals(run);
 
   const bool last = epoch + 1 == options.epochs();
-  if (last && run.resolved.status_head && run.model.status_head().keep_threshold() == 0) {
+  if (last && run.resolved.status_head && !run.model.status_head().has_keep_threshold()) {
     RETURN_IF_ERROR(CalibrateStatusHead(run));
   }
   if (last || (epoch + 1) % options.checkpoint_every_epochs() == 0) {
     RETURN_IF_ERROR(SaveRunCheckpoint(run, EpochCheckpointName(epoch)));
-    DeleteOldCheckpoints(run.dir, run.state, options.keep_checkpoints());
+    if (options.has_keep_checkpoints()) {
+      DeleteOldCheckpoints(run.dir, run.state, options.keep_checkpoints());
+    }
   }
   return absl::OkStatus();
 }
@@ -346,9 +297,13 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
   run.options = ResolveTrainingOptions(config.training);
   const TrainingOptions& options = run.options;
   run.schema = &SchemaOf(config);
-  ASSIGN_OR_RETURN(run.model, ModelOptionsForMode(config));
+  ASSIGN_OR_RETURN(run.model,
+                   ModelOptionsForMode(config.model, options.mode(),
+                                       run.schema->keypoint_names_size(), kConfigSource));
   ASSIGN_OR_RETURN(run.resolved, ResolveModelOptions(run.model, "TrainerConfig.model"));
-  ASSIGN_OR_RETURN(const DataOptions data, DataOptionsForModel(config, run.resolved));
+  ASSIGN_OR_RETURN(const DataOptions data,
+                   DataOptionsForCrop(config.data, run.resolved.input_height,
+                                      run.resolved.input_width, kConfigSource));
   ASSIGN_OR_RETURN(run.device, ParseDevice(options.device(), "training.device"));
   ASSIGN_OR_RETURN(run.data, LoadTrainingData(config, *run.schema, data, progress));
 
@@ -407,26 +362,6 @@ absl::StatusOr<TrainingResult> TrainImpl(const TrainerConfig& config, std::ostre
 
 }  // namespace
 
-TrainingOptions ResolveTrainingOptions(TrainingOptions options) {
-  if (options.mode() == TRAINING_MODE_UNSPECIFIED) options.set_mode(MODEL_AGNOSTIC);
-  if (options.epochs() == 0) options.set_epochs(140);
-  if (options.batch_size() == 0) options.set_batch_size(32);
-  if (options.learning_rate() == 0) options.set_learning_rate(5e-4);
-  if (options.lr_milestones_size() == 0) {
-    options.add_lr_milestones(90);
-    options.add_lr_milestones(120);
-  }
-  if (options.lr_factor() == 0) options.set_lr_factor(0.1);
-  if (options.weight_decay() == 0) options.set_weight_decay(1e-5);
-  if (options.num_threads() == 0) {
-    options.set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
-  }
-  if (options.device().empty()) options.set_device("auto");
-  if (options.checkpoint_every_epochs() == 0) options.set_checkpoint_every_epochs(1);
-  if (options.log_every_steps() == 0) options.set_log_every_steps(50);
-  return options;
-}
-
 absl::Status ValidateTrainerConfig(const TrainerConfig& config) {
   const TrainingOptions& t = config.training;
   RETURN_IF_ERROR(ValidateTrainingOptions(t, kConfigSource));
@@ -436,12 +371,6 @@ absl::Status ValidateTrainerConfig(const TrainerConfig& config) {
   }
   if (t.mode() != E2E_REFINE && !config.estimator_checkpoint.empty()) {
     return FieldError(kConfigSource, "estimator_checkpoint", "only for training.mode E2E_REFINE");
-  }
-  if (config.model.status_head().enabled() && t.mode() != MODEL_AGNOSTIC &&
-      t.mode() != TRAINING_MODE_UNSPECIFIED) {
-    return FieldError(kConfigSource, "model.status_head.enabled",
-                      "the status head learns from synthesized poses: training.mode "
-                      "MODEL_AGNOSTIC only");
   }
   if (config.train_annotations.empty()) {
     return FieldError(kConfigSource, "train_annotations", "is required");

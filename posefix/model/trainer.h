@@ -98,17 +98,14 @@ struct TrainingResult {
   bool resumed = false;
 };
 
-// The options with every default filled in (see training.proto).
-TrainingOptions ResolveTrainingOptions(TrainingOptions options);
-
 // Checks a configuration before any work: every error names the field, as
 // "TrainerConfig: training.lr_milestones: must increase".
 absl::Status ValidateTrainerConfig(const TrainerConfig& config);
 
 // Trains (or resumes) and returns the curve and the final checkpoint, on
 // the LibTorch threads the program set (SetComputeThreads with
-// training.num_threads resolved): the count is process-wide, so library code
-// leaves it to programs.
+// ResolveTrainingOptions(training).num_threads(), training_options.h): the
+// count is process-wide, so library code leaves it to programs.
 // `progress` (nullable) gets a progress bar: one line rewritten in place when
 // it is a terminal (std::cerr on a TTY), else a plain line every
 // log_every_steps steps, with loss, samples/s and time left. A run whose

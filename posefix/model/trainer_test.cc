@@ -16,6 +16,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/test_util.h"
 #include "posefix/core/text_proto.h"
+#include "posefix/data/training_sample.h"
 #include "posefix/model/checkpoint.h"
 #include "posefix/model/compute_threads.h"
 #include "posefix/model/network.h"
@@ -78,7 +79,7 @@ TEST(TrainerTest, LossFallsOnTinyData) {
   TrainerConfig config = TinyConfig(TempDir("loss_falls"));
   config.training.set_epochs(10);
   config.training.set_max_steps_per_epoch(2);
-  config.data.set_no_augmentation(true);
+  config.data = WithoutAugmentation(config.data);
   std::ostringstream progress;
   absl::StatusOr<TrainingResult> result = Train(config, &progress);
   ASSERT_TRUE(result.ok()) << result.status().ToString();

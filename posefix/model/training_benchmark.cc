@@ -45,8 +45,8 @@ void BM_LoaderAndEncode(benchmark::State& state) {
   DataOptions options;
   options.set_num_threads(static_cast<int>(state.range(0)));
   auto loader =
-      Loader::Create(&*dataset, kImages, &CocoSchema(), ResolveDataOptions(options),
-                     synthesizer->model().overlap_iou(), SynthesizerFunction(&*synthesizer), 1);
+      Loader::Create(&*dataset, kImages, &CocoSchema(), options, synthesizer->model().overlap_iou(),
+                     SynthesizerFunction(&*synthesizer), 1);
   if (!loader.ok()) {
     state.SkipWithError(std::string(loader.status().message()).c_str());
     return;

@@ -132,7 +132,6 @@ absl::Status RecordCheckpoint(const std::string& dir, const std::string& name,
 }
 
 void DeleteOldCheckpoints(const std::string& dir, const TrainingState& state, int keep) {
-  if (keep <= 0) return;
   // Epoch numbers that have checkpoints, newest first.
   std::vector<int> epochs;
   for (const EpochRecordProto& record : state.curve()) epochs.push_back(record.epoch());

@@ -16,7 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "posefix/model/training.pb.h"
+#include "posefix/model/training_state.pb.h"
 
 namespace posefix {
 
@@ -78,7 +78,7 @@ absl::Status RecordCheckpoint(const std::string& dir, const std::string& name,
                               TrainingState* state);
 
 // Deletes the epoch checkpoints (and their estimators) of the curve beyond
-// the newest `keep`, never the state's own; keep <= 0 keeps all.
+// the newest `keep` (>= 0) besides the state's own, which stays.
 void DeleteOldCheckpoints(const std::string& dir, const TrainingState& state, int keep);
 
 }  // namespace posefix

@@ -169,10 +169,11 @@ TEST(TrainingStateTest, DeleteOldCheckpointsKeepsTheNewestAndTheState) {
   EXPECT_FALSE(Exists(dir, "epoch_0001.pt"));
   EXPECT_FALSE(Exists(dir, "epoch_0001.estimator.pt"));
   EXPECT_FALSE(Exists(dir, "epoch_0000.pt"));
-  // keep 0: all stay.
-  Touch(dir, "epoch_0000.pt");
+  // keep 0: only the state's own stays.
   DeleteOldCheckpoints(dir, state, 0);
-  EXPECT_TRUE(Exists(dir, "epoch_0000.pt"));
+  EXPECT_TRUE(Exists(dir, "epoch_0004.pt"));
+  EXPECT_FALSE(Exists(dir, "epoch_0003.pt"));
+  EXPECT_FALSE(Exists(dir, "epoch_0002.pt"));
 }
 
 }  // namespace
