@@ -24,6 +24,7 @@
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/model/compute_threads.h"
 #include "posefix/model/refine_results.h"
 
@@ -108,9 +109,8 @@ absl::Status Run() {
     return absl::InvalidArgumentError(absl::StrCat("--schema: ", schema.status().message()));
   }
   options.schema = *std::move(schema);
-  absl::StatusOr<RefineReport> report = RefineResultsFile(options);
-  if (!report.ok()) return report.status();
-  std::cerr << RefineReportToString(*report);
+  ASSIGN_OR_RETURN(const RefineReport report, RefineResultsFile(options));
+  std::cerr << RefineReportToString(report);
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/command_line.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/model/compute_threads.h"
 
 DEFINE_string(checkpoint, "", "PoseFix checkpoint trained with a status head (required).");
@@ -39,9 +40,8 @@ absl::Status Run() {
   config.annotations = FLAGS_gt;
   config.images = FLAGS_images;
   config.seed = FLAGS_seed;
-  absl::StatusOr<StatusHeadReport> report = EvaluateStatusHead(config);
-  if (!report.ok()) return report.status();
-  std::cout << FormatStatusHeadReport(*report);
+  ASSIGN_OR_RETURN(const StatusHeadReport report, EvaluateStatusHead(config));
+  std::cout << FormatStatusHeadReport(report);
   return absl::OkStatus();
 }
 

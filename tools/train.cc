@@ -14,6 +14,7 @@
 #include "posefix/core/command_line.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/model/compute_threads.h"
 #include "posefix/model/trainer.h"
@@ -53,11 +54,9 @@ absl::Status Run() {
   ResolvePathFlags({"annotations", "images", "estimates", "checkpoint_dir", "init_weights",
                     "estimator_checkpoint", "error_model"});
   TrainerConfig config;
-  if (absl::Status s = ParseTextProto("--model", FLAGS_model, &config.model); !s.ok()) return s;
-  if (absl::Status s = ParseTextProto("--training", FLAGS_training, &config.training); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ParseTextProto("--data", FLAGS_data, &config.data); !s.ok()) return s;
+  RETURN_IF_ERROR(ParseTextProto("--model", FLAGS_model, &config.model));
+  RETURN_IF_ERROR(ParseTextProto("--training", FLAGS_training, &config.training));
+  RETURN_IF_ERROR(ParseTextProto("--data", FLAGS_data, &config.data));
   absl::StatusOr<KeypointSchema> schema =
       ResolveKeypointSchema(FLAGS_schema, UserWorkingDirectory());
   if (!schema.ok()) {
@@ -65,9 +64,7 @@ absl::Status Run() {
   }
   config.schema = *std::move(schema);
   if (!FLAGS_error_model.empty()) {
-    absl::StatusOr<ErrorModel> model = LoadErrorModel(FLAGS_error_model, config.schema);
-    if (!model.ok()) return model.status();
-    config.error_model = *model;
+    ASSIGN_OR_RETURN(config.error_model, LoadErrorModel(FLAGS_error_model, config.schema));
   }
   if (FLAGS_resnet_depth) config.model.set_resnet_depth(FLAGS_resnet_depth);
   if (FLAGS_input_height) config.model.set_input_height(FLAGS_input_height);
@@ -97,17 +94,16 @@ absl::Status Run() {
   config.estimator_checkpoint = FLAGS_estimator_checkpoint;
   config.seed = FLAGS_seed;
   SetComputeThreads(ResolveTrainingOptions(config.training).num_threads());
-  absl::StatusOr<TrainingResult> result = Train(config, &std::cerr);
-  if (!result.ok()) return result.status();
+  ASSIGN_OR_RETURN(const TrainingResult result, Train(config, &std::cerr));
   std::cout << "epoch,loss,heatmap_loss,coordinate_loss,samples,seconds,samples_per_second,lr\n";
-  for (const EpochRecord& r : result->curve) {
+  for (const EpochRecord& r : result.curve) {
     std::cout << r.epoch << ',' << r.loss << ',' << r.heatmap_loss << ',' << r.coordinate_loss
               << ',' << r.samples << ',' << r.seconds << ',' << r.samples_per_second << ','
               << r.learning_rate << '\n';
   }
-  std::cout << "checkpoint: " << result->final_checkpoint << "\ndevice: " << result->device
-            << "\nsteps: " << result->steps << "\nseconds: " << result->seconds
-            << "\nskipped samples: " << result->skipped_samples << '\n';
+  std::cout << "checkpoint: " << result.final_checkpoint << "\ndevice: " << result.device
+            << "\nsteps: " << result.steps << "\nseconds: " << result.seconds
+            << "\nskipped samples: " << result.skipped_samples << '\n';
   return absl::OkStatus();
 }
 

@@ -55,7 +55,7 @@ absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std
     return FieldError(path, "base", "bases nested too deep");
   }
   ExperimentSpec override_spec;
-  if (absl::Status s = ParseTextProto(path, text, &override_spec); !s.ok()) return s;
+  RETURN_IF_ERROR(ParseTextProto(path, text, &override_spec));
   if (override_spec.base().empty()) {
     if (override_spec.clear_fields_size() > 0) {
       return FieldError(path, "clear_fields", "needs a base to clear fields in");
@@ -70,10 +70,9 @@ absl::StatusOr<ExperimentSpec> ParseWithBases(const std::string& path, const std
     const std::string base_path = ResolveRelativeTo(path, override_spec.base(i));
     absl::StatusOr<std::string> base_text = ReadFileToString(base_path);
     if (!base_text.ok()) return FieldError(path, field, std::string(base_text.status().message()));
-    absl::StatusOr<ExperimentSpec> base = ParseWithBases(base_path, *base_text, chain);
-    if (!base.ok()) return base.status();
-    base->clear_name();
-    merged.MergeFrom(*base);
+    ASSIGN_OR_RETURN(ExperimentSpec base, ParseWithBases(base_path, *base_text, chain));
+    base.clear_name();
+    merged.MergeFrom(base);
   }
   chain->pop_back();
   for (int i = 0; i < override_spec.clear_fields_size(); ++i) {
@@ -112,20 +111,18 @@ std::string ResolveRelativeTo(const std::string& spec_path, const std::string& p
 absl::StatusOr<ExperimentSpec> ParseExperimentSpec(const std::string& path,
                                                    const std::string& text) {
   std::vector<std::string> chain;
-  absl::StatusOr<ExperimentSpec> spec = ParseWithBases(path, text, &chain);
-  if (!spec.ok()) return spec.status();
+  ASSIGN_OR_RETURN(ExperimentSpec spec, ParseWithBases(path, text, &chain));
   // The name is never inherited (ParseWithBases clears the base's), and what
   // only describes how the file was written is not part of the run.
-  if (spec->name().empty()) spec->set_name(Stem(path));
-  spec->clear_base();
-  spec->clear_clear_fields();
+  if (spec.name().empty()) spec.set_name(Stem(path));
+  spec.clear_base();
+  spec.clear_clear_fields();
   return spec;
 }
 
 absl::StatusOr<ExperimentSpec> LoadExperimentSpec(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  return ParseExperimentSpec(path, *text);
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path));
+  return ParseExperimentSpec(path, text);
 }
 
 absl::Status ClearFieldPath(absl::string_view path, Message* message) {

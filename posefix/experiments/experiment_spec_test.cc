@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/experiments/run_metrics.pb.h"
 #include "posefix/model/model_options.h"
@@ -217,9 +218,8 @@ absl::Status ValidateWith(const std::string& override_text) {
   WriteSpec("v_base.pbtxt", kBase);
   const std::string path =
       WriteSpec("v.pbtxt", std::string("base: \"v_base.pbtxt\"\n") + override_text);
-  absl::StatusOr<ExperimentSpec> loaded = LoadExperimentSpec(path);
-  if (!loaded.ok()) return loaded.status();
-  return ValidateExperimentSpec(*loaded, "v.pbtxt");
+  ASSIGN_OR_RETURN(const ExperimentSpec loaded, LoadExperimentSpec(path));
+  return ValidateExperimentSpec(loaded, "v.pbtxt");
 }
 
 TEST(ExperimentSpecTest, InvalidValuesNameTheField) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 
 namespace posefix {
@@ -37,8 +38,8 @@ absl::StatusOr<RunMetrics> ReadRunMetricsFile(const std::string& folder) {
   if (IsFile(binary)) return ReadRunMetrics(binary);
   const std::string text = absl::StrCat(folder, "/metrics.pbtxt");
   RunMetrics metrics;
-  if (absl::Status s = ReadTextProto(text, &metrics); !s.ok()) return s;
-  if (absl::Status s = CheckComplete(text, metrics); !s.ok()) return s;
+  RETURN_IF_ERROR(ReadTextProto(text, &metrics));
+  RETURN_IF_ERROR(CheckComplete(text, metrics));
   return metrics;
 }
 
@@ -235,13 +236,12 @@ std::string Figure8Section(const std::vector<const RunMetrics*>& runs) {
 }  // namespace
 
 absl::StatusOr<RunMetrics> ReadRunMetrics(const std::string& metrics_pb) {
-  absl::StatusOr<std::string> bytes = ReadFileToString(metrics_pb);
-  if (!bytes.ok()) return bytes.status();
+  ASSIGN_OR_RETURN(const std::string bytes, ReadFileToString(metrics_pb));
   RunMetrics metrics;
-  if (!metrics.ParseFromString(*bytes)) {
+  if (!metrics.ParseFromString(bytes)) {
     return absl::InvalidArgumentError(absl::StrCat(metrics_pb, ": not a binary RunMetrics proto"));
   }
-  if (absl::Status s = CheckComplete(metrics_pb, metrics); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckComplete(metrics_pb, metrics));
   return metrics;
 }
 
@@ -263,9 +263,8 @@ absl::StatusOr<std::vector<RunMetrics>> ReadRuns(const std::string& runs_dir) {
   closedir(dir);
   std::vector<RunMetrics> runs;
   for (const std::string& folder : folders) {
-    absl::StatusOr<RunMetrics> metrics = ReadRunMetricsFile(folder);
-    if (!metrics.ok()) return metrics.status();
-    runs.push_back(*std::move(metrics));
+    ASSIGN_OR_RETURN(RunMetrics metrics, ReadRunMetricsFile(folder));
+    runs.push_back(std::move(metrics));
   }
   std::sort(runs.begin(), runs.end(), [](const RunMetrics& a, const RunMetrics& b) {
     return std::make_tuple(a.spec().report().order(), a.name(), a.run_id()) <

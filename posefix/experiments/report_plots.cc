@@ -12,6 +12,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/experiments/report.h"
 
 namespace posefix {
@@ -266,25 +267,18 @@ absl::Status WritePng(const std::string& path, const cv::Mat& image) {
 }
 
 absl::Status WriteReport(const std::vector<RunMetrics>& runs, const std::string& out_dir) {
-  if (absl::Status created = CreateDirectories(out_dir); !created.ok()) return created;
+  RETURN_IF_ERROR(CreateDirectories(out_dir));
   for (const auto& [name, csv] : ReportCsvFiles(runs)) {
-    if (absl::Status s = WriteFileAtomically(absl::StrCat(out_dir, "/", name), csv); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(out_dir, "/", name), csv));
   }
   if (auto selected = RunsFor(runs, &ReportSpec::figure6); !selected.empty()) {
-    if (absl::Status s = WritePng(absl::StrCat(out_dir, "/figure6.png"), DrawFigure6(selected));
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(WritePng(absl::StrCat(out_dir, "/figure6.png"), DrawFigure6(selected)));
   }
   for (const RunMetrics* run : RunsFor(runs, &ReportSpec::figure7)) {
-    absl::Status s = WritePng(absl::StrCat(out_dir, "/", Figure7PngName(*run)), DrawFigure7(*run));
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(WritePng(absl::StrCat(out_dir, "/", Figure7PngName(*run)), DrawFigure7(*run)));
   }
   for (const RunMetrics* run : RunsFor(runs, &ReportSpec::figure8)) {
-    absl::Status s = WritePng(absl::StrCat(out_dir, "/", Figure8PngName(*run)), DrawFigure8(*run));
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(WritePng(absl::StrCat(out_dir, "/", Figure8PngName(*run)), DrawFigure8(*run)));
   }
   // Last, so that a report.md always comes with its files.
   return WriteFileAtomically(absl::StrCat(out_dir, "/report.md"), ReportMarkdown(runs));

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/experiments/report.h"
@@ -61,8 +62,8 @@ absl::StatusOr<ExistingRun> FindExistingRun(const std::string& run_dir, const Ex
 absl::StatusOr<FileLock> ClaimRunDirectory(const std::string& out_dir, const std::string& run_dir,
                                            const ExperimentSpec& spec,
                                            const ResolvedRunOptions& options) {
-  if (absl::Status s = CreateDirectories(out_dir); !s.ok()) return s;
-  if (absl::Status s = CreateDirectories(run_dir); !s.ok()) return s;
+  RETURN_IF_ERROR(CreateDirectories(out_dir));
+  RETURN_IF_ERROR(CreateDirectories(run_dir));
   // One process per run directory: a second start of the same spec stops
   // here instead of training into the same folder.
   absl::StatusOr<FileLock> lock = FileLock::Acquire(JoinPath(run_dir, "run.lock"), /*wait=*/false);
@@ -71,11 +72,8 @@ absl::StatusOr<FileLock> ClaimRunDirectory(const std::string& out_dir, const std
         absl::StrCat(run_dir, ": this spec is running in another process (",
                      lock.status().message(), "); not running it twice"));
   }
-  if (absl::Status s = WriteTextProtoOnce(JoinPath(run_dir, kSpecFile), spec); !s.ok()) return s;
-  if (absl::Status s = WriteTextProtoOnce(JoinPath(run_dir, kResolvedOptionsFile), options);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(WriteTextProtoOnce(JoinPath(run_dir, kSpecFile), spec));
+  RETURN_IF_ERROR(WriteTextProtoOnce(JoinPath(run_dir, kResolvedOptionsFile), options));
   // The index lists the run as incomplete meanwhile; it is only a view of
   // the directories, so a failure to rewrite it does not stop the run.
   WriteRunIndex(out_dir).IgnoreError();
@@ -101,22 +99,18 @@ RunMetrics NewRunMetrics(const ExperimentSpec& spec, const std::string& run_id,
 
 absl::Status RecordFinishedRun(const std::string& out_dir, const std::string& run_dir,
                                const RunMetrics& metrics) {
-  if (absl::Status s = WriteTextProto(JoinPath(run_dir, kMetricsTextFile), metrics); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(WriteTextProto(JoinPath(run_dir, kMetricsTextFile), metrics));
   std::string bytes;
   metrics.SerializeToString(&bytes);
-  if (absl::Status s = WriteFileAtomically(JoinPath(run_dir, kMetricsFile), bytes); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(WriteFileAtomically(JoinPath(run_dir, kMetricsFile), bytes));
   return WriteRunIndex(out_dir);
 }
 
 absl::Status WriteRunIndex(const std::string& out_dir) {
   // Scan and write under one lock, so that a writer that scanned before
   // another run finished cannot overwrite the newer index.
-  absl::StatusOr<FileLock> lock = FileLock::Acquire(JoinPath(out_dir, "index.lock"), /*wait=*/true);
-  if (!lock.ok()) return lock.status();
+  ASSIGN_OR_RETURN(const FileLock lock,
+                   FileLock::Acquire(JoinPath(out_dir, "index.lock"), /*wait=*/true));
   DIR* dir = opendir(out_dir.c_str());
   if (dir == nullptr) return absl::NotFoundError(absl::StrCat(out_dir, ": cannot open"));
   std::vector<std::string> runs;

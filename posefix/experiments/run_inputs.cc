@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/synth/synthesizer.h"
 
@@ -56,9 +57,7 @@ absl::Status CheckRunInputs(const RunPlan& plan) {
     files.push_back({"estimator_checkpoint", plan.spec.estimator_checkpoint()});
   }
   for (const auto& [field, path] : files) {
-    if (absl::Status s = CheckFile(plan.spec_path, field, DataPath(plan, path)); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckFile(plan.spec_path, field, DataPath(plan, path)));
   }
   return absl::OkStatus();
 }
@@ -116,11 +115,9 @@ absl::Status CheckRunInputContents(const RunPlan& plan, absl::flat_hash_set<std:
       return in_spec(field, read.status());
     }
   }
-  if (absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(
-          plan.spec.error_model(), plan.options.schema(), plan.spec_path + ": error_model");
-      !synthesizer.ok()) {
-    return synthesizer.status();
-  }
+  RETURN_IF_ERROR(Synthesizer::Create(plan.spec.error_model(), plan.options.schema(),
+                                      plan.spec_path + ": error_model")
+                      .status());
   return absl::OkStatus();
 }
 
@@ -132,10 +129,9 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
 
   absl::flat_hash_set<int64_t> excluded;
   if (!dataset.exclude_from_training().empty()) {
-    absl::StatusOr<CocoDataset> exclude =
-        ReadCocoDataset(DataPath(plan, dataset.exclude_from_training()));
-    if (!exclude.ok()) return exclude.status();
-    for (const ImageInfo& image : exclude->images) excluded.insert(image.id);
+    ASSIGN_OR_RETURN(const CocoDataset exclude,
+                     ReadCocoDataset(DataPath(plan, dataset.exclude_from_training())));
+    for (const ImageInfo& image : exclude.images) excluded.insert(image.id);
   }
   std::vector<TrainingSource> sources(1);
   sources[0].set_annotations(dataset.train_annotations());
@@ -148,12 +144,11 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
   read_options.keep_extra_fields = false;
   for (const TrainingSource& source : sources) {
     const std::string path = DataPath(plan, source.annotations());
-    absl::StatusOr<CocoDataset> part = ReadCocoDataset(path, read_options);
-    if (!part.ok()) return part.status();
-    if (merged.categories.empty()) merged.categories = part->categories;
+    ASSIGN_OR_RETURN(CocoDataset part, ReadCocoDataset(path, read_options));
+    if (merged.categories.empty()) merged.categories = part.categories;
     const std::string folder = DataPath(plan, source.images());
     absl::flat_hash_set<int64_t> kept;
-    for (ImageInfo& image : part->images) {
+    for (ImageInfo& image : part.images) {
       if (excluded.contains(image.id)) continue;
       if (!image_ids.insert(image.id).second) {
         return FieldError(path, absl::StrCat("images[id ", image.id, "]"),
@@ -164,7 +159,7 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
       kept.insert(image.id);
       merged.images.push_back(std::move(image));
     }
-    for (PersonAnnotation& annotation : part->annotations) {
+    for (PersonAnnotation& annotation : part.annotations) {
       if (kept.contains(annotation.image_id)) merged.annotations.push_back(std::move(annotation));
     }
   }
@@ -184,7 +179,7 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
   }
   files.annotations = JoinPath(plan.run_dir, "train_annotations.json");
   files.images = "/";
-  if (absl::Status s = WriteCocoDataset(files.annotations, merged); !s.ok()) return s;
+  RETURN_IF_ERROR(WriteCocoDataset(files.annotations, merged));
   return files;
 }
 
@@ -200,29 +195,26 @@ absl::StatusOr<std::string> InputPoses(const RunPlan& plan) {
   CocoReadOptions read_options;
   read_options.num_keypoints = plan.options.schema().keypoint_names_size();
   read_options.keep_extra_fields = false;
-  absl::StatusOr<CocoDataset> annotations = ReadCocoDataset(ground_truth, read_options);
-  if (!annotations.ok()) return annotations.status();
+  ASSIGN_OR_RETURN(const CocoDataset annotations, ReadCocoDataset(ground_truth, read_options));
   if (!dataset.has_synthesize_input_seed()) {
     ResultsReadOptions results_options;
     results_options.num_keypoints = plan.options.schema().keypoint_names_size();
-    absl::StatusOr<std::vector<KeypointResult>> all = ReadCocoResults(file, results_options);
-    if (!all.ok()) return all.status();
-    const absl::flat_hash_map<int64_t, int> images = IndexImages(*annotations);
+    ASSIGN_OR_RETURN(std::vector<KeypointResult> all, ReadCocoResults(file, results_options));
+    const absl::flat_hash_map<int64_t, int> images = IndexImages(annotations);
     std::vector<KeypointResult> kept;
-    for (KeypointResult& result : *all) {
+    for (KeypointResult& result : all) {
       if (images.contains(result.image_id)) kept.push_back(std::move(result));
     }
-    if (absl::Status s = WriteCocoResults(path, kept); !s.ok()) return s;
+    RETURN_IF_ERROR(WriteCocoResults(path, kept));
     return path;
   }
-  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(
-      plan.spec.error_model(), plan.options.schema(), plan.spec_path + ": error_model");
-  if (!synthesizer.ok()) return synthesizer.status();
-  absl::StatusOr<std::vector<SynthesizedPerson>> people =
-      SynthesizeDataset(*annotations, *synthesizer, dataset.synthesize_input_seed(),
-                        AreaSource::kAnnotation, ground_truth);
-  if (!people.ok()) return people.status();
-  if (absl::Status s = WriteCocoResults(path, SynthesizedResults(*people)); !s.ok()) return s;
+  ASSIGN_OR_RETURN(const Synthesizer synthesizer,
+                   Synthesizer::Create(plan.spec.error_model(), plan.options.schema(),
+                                       plan.spec_path + ": error_model"));
+  ASSIGN_OR_RETURN(const std::vector<SynthesizedPerson> people,
+                   SynthesizeDataset(annotations, synthesizer, dataset.synthesize_input_seed(),
+                                     AreaSource::kAnnotation, ground_truth));
+  RETURN_IF_ERROR(WriteCocoResults(path, SynthesizedResults(people)));
   return path;
 }
 

@@ -100,19 +100,14 @@ absl::StatusOr<RunPlan> MakePlan(const std::string& spec_path, const std::string
                                  const std::string& default_data_root) {
   RunPlan plan;
   plan.spec_path = spec_path;
-  absl::StatusOr<ExperimentSpec> spec = LoadExperimentSpec(spec_path);
-  if (!spec.ok()) return spec.status();
-  if (absl::Status s = ValidateExperimentSpec(*spec, spec_path); !s.ok()) return s;
-  plan.spec = *std::move(spec);
+  ASSIGN_OR_RETURN(plan.spec, LoadExperimentSpec(spec_path));
+  RETURN_IF_ERROR(ValidateExperimentSpec(plan.spec, spec_path));
   plan.run_id = RunId(plan.spec);
   plan.run_dir = JoinPath(out_dir, plan.run_id);
   plan.data_root = !plan.spec.data_root().empty() ? plan.spec.data_root() : default_data_root;
-  absl::StatusOr<KeypointSchema> schema =
-      ResolveKeypointSchema(plan.spec.dataset().schema(), plan.data_root);
-  if (!schema.ok()) return schema.status();
-  absl::StatusOr<ResolvedRunOptions> options = ResolveRunOptions(plan.spec, *schema, spec_path);
-  if (!options.ok()) return options.status();
-  plan.options = *std::move(options);
+  ASSIGN_OR_RETURN(const KeypointSchema schema,
+                   ResolveKeypointSchema(plan.spec.dataset().schema(), plan.data_root));
+  ASSIGN_OR_RETURN(plan.options, ResolveRunOptions(plan.spec, schema, spec_path));
   return plan;
 }
 

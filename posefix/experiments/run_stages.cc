@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/core/text_proto.h"
 #include "posefix/eval/evaluate.h"
 #include "posefix/experiments/run_inputs.h"
@@ -48,9 +49,8 @@ absl::StatusOr<std::string> RefineResults(const RunPlan& plan, const std::string
   options.output = output_path;
   options.schema = plan.options.schema();
   options.oks_nms_threshold = evaluation.oks_nms() ? evaluation.oks_nms_threshold() : 0;
-  absl::StatusOr<RefineReport> report = RefineResultsFile(options);
-  if (!report.ok()) return report.status();
-  return report->device;
+  ASSIGN_OR_RETURN(const RefineReport report, RefineResultsFile(options));
+  return report.device;
 }
 
 }  // namespace
@@ -69,10 +69,9 @@ absl::StatusOr<RunModel> TrainStage(const RunPlan& plan, std::ostream* log, RunM
   config.data = plan.spec.data();
   config.error_model = plan.spec.error_model();
   config.schema = plan.options.schema();
-  absl::StatusOr<TrainingFiles> training_set = TrainingSet(plan);
-  if (!training_set.ok()) return training_set.status();
-  config.train_annotations = training_set->annotations;
-  config.train_images = training_set->images;
+  ASSIGN_OR_RETURN(const TrainingFiles training_set, TrainingSet(plan));
+  config.train_annotations = training_set.annotations;
+  config.train_images = training_set.images;
   if (!plan.spec.dataset().train_estimates().empty()) {
     config.train_estimates = DataPath(plan, plan.spec.dataset().train_estimates());
   }
@@ -81,11 +80,10 @@ absl::StatusOr<RunModel> TrainStage(const RunPlan& plan, std::ostream* log, RunM
       plan.spec.init_weights().empty() ? "" : DataPath(plan, plan.spec.init_weights());
   config.estimator_checkpoint = plan.options.estimator_checkpoint();
   config.seed = plan.spec.seed();
-  absl::StatusOr<TrainingResult> trained = Train(config, log);
-  if (!trained.ok()) return trained.status();
+  ASSIGN_OR_RETURN(const TrainingResult trained, Train(config, log));
 
   double seconds = 0;
-  for (const EpochRecord& record : trained->curve) {
+  for (const EpochRecord& record : trained.curve) {
     seconds += record.seconds;
     TrainingCurvePoint* point = metrics->add_training_curve();
     point->set_epoch(record.epoch + 1);
@@ -96,17 +94,16 @@ absl::StatusOr<RunModel> TrainStage(const RunPlan& plan, std::ostream* log, RunM
     point->set_seconds(seconds);
     point->set_step(record.step);
   }
-  metrics->mutable_timings()->set_train_seconds(trained->seconds);
-  metrics->set_device(trained->device);
-  return RunModel{trained->final_checkpoint, trained->final_estimator_checkpoint};
+  metrics->mutable_timings()->set_train_seconds(trained.seconds);
+  metrics->set_device(trained.device);
+  return RunModel{trained.final_checkpoint, trained.final_estimator_checkpoint};
 }
 
 absl::StatusOr<RunPoses> RefineStage(const RunPlan& plan, const RunModel& model, std::ostream* log,
                                      RunMetrics* metrics) {
   metrics->set_checkpoint(RelativeTo(plan.run_dir, model.checkpoint));
-  absl::StatusOr<std::string> input = InputPoses(plan);
-  if (!input.ok()) return input.status();
-  RunPoses poses{*input, JoinPath(plan.run_dir, "refined_results.json")};
+  ASSIGN_OR_RETURN(const std::string input, InputPoses(plan));
+  RunPoses poses{input, JoinPath(plan.run_dir, "refined_results.json")};
   const std::string record_path = JoinPath(plan.run_dir, "refine.pbtxt");
   RefineRecord record;
   if (!PathExists(poses.refined) || !ReadTextProto(record_path, &record).ok()) {
@@ -117,16 +114,13 @@ absl::StatusOr<RunPoses> RefineStage(const RunPlan& plan, const RunModel& model,
       // E2E-refine: the fine-tuned estimator estimates in the input poses'
       // boxes, then the refinement module refines its poses.
       refined_from = JoinPath(plan.run_dir, "estimated_results.json");
-      absl::StatusOr<std::string> device =
-          RefineResults(plan, model.estimator, poses.input, refined_from);
-      if (!device.ok()) return device.status();
+      RETURN_IF_ERROR(RefineResults(plan, model.estimator, poses.input, refined_from).status());
     }
-    absl::StatusOr<std::string> device =
-        RefineResults(plan, model.checkpoint, refined_from, poses.refined);
-    if (!device.ok()) return device.status();
-    record.set_device(*device);
+    ASSIGN_OR_RETURN(const std::string device,
+                     RefineResults(plan, model.checkpoint, refined_from, poses.refined));
+    record.set_device(device);
     record.set_seconds(SecondsSince(start));
-    if (absl::Status s = WriteTextProto(record_path, record); !s.ok()) return s;
+    RETURN_IF_ERROR(WriteTextProto(record_path, record));
   }
   metrics->mutable_timings()->set_refine_seconds(record.seconds());
   if (metrics->device().empty()) metrics->set_device(record.device());
@@ -144,14 +138,12 @@ absl::Status EvaluateStage(const RunPlan& plan, const RunPoses& poses, std::ostr
   request.analyze = true;
   request.num_threads = plan.options.evaluation().num_threads();
   request.results_file = poses.input;
-  absl::StatusOr<EvaluationMetrics> before = RunEvaluation(request);
-  if (!before.ok()) return before.status();
+  ASSIGN_OR_RETURN(EvaluationMetrics before, RunEvaluation(request));
   request.results_file = poses.refined;
   request.baseline_results_file = poses.input;
-  absl::StatusOr<EvaluationMetrics> after = RunEvaluation(request);
-  if (!after.ok()) return after.status();
-  *metrics->mutable_before() = *std::move(before);
-  *metrics->mutable_after() = *std::move(after);
+  ASSIGN_OR_RETURN(EvaluationMetrics after, RunEvaluation(request));
+  *metrics->mutable_before() = std::move(before);
+  *metrics->mutable_after() = std::move(after);
   metrics->mutable_timings()->set_evaluate_seconds(SecondsSince(start));
   return absl::OkStatus();
 }

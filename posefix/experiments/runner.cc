@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/experiments/run_directory.h"
 #include "posefix/experiments/run_inputs.h"
@@ -42,9 +43,8 @@ absl::StatusOr<std::string> DependencyCheckpoint(const std::string& spec_path,
                                                  const RunnerOptions& options, int depth) {
   const std::string path = ResolveRelativeTo(spec_path, dependency);
   if (!PathExists(path)) return FieldError(spec_path, field, absl::StrCat(path, ": no such spec"));
-  absl::StatusOr<RunMetrics> metrics = RunWithDepth(path, options, depth + 1);
-  if (!metrics.ok()) return metrics.status();
-  return JoinPath(JoinPath(options.out_dir, metrics->run_id()), metrics->checkpoint());
+  ASSIGN_OR_RETURN(const RunMetrics metrics, RunWithDepth(path, options, depth + 1));
+  return JoinPath(JoinPath(options.out_dir, metrics.run_id()), metrics.checkpoint());
 }
 
 // Runs (or finds finished) the runs the plan takes a checkpoint from, and
@@ -54,10 +54,9 @@ absl::Status RunDependencies(RunPlan* plan, const RunnerOptions& options, int de
   const ExperimentSpec& spec = plan->spec;
   if (spec.has_checkpoint()) plan->options.set_checkpoint(DataPath(*plan, spec.checkpoint()));
   if (spec.has_checkpoint_from_spec()) {
-    absl::StatusOr<std::string> final_checkpoint = DependencyCheckpoint(
-        plan->spec_path, "checkpoint_from_spec", spec.checkpoint_from_spec(), options, depth);
-    if (!final_checkpoint.ok()) return final_checkpoint.status();
-    std::string checkpoint = *final_checkpoint;
+    ASSIGN_OR_RETURN(std::string checkpoint,
+                     DependencyCheckpoint(plan->spec_path, "checkpoint_from_spec",
+                                          spec.checkpoint_from_spec(), options, depth));
     if (spec.has_checkpoint_epoch()) {
       checkpoint = EpochCheckpointPath(std::filesystem::path(checkpoint).parent_path().string(),
                                        spec.checkpoint_epoch() - 1);
@@ -74,10 +73,10 @@ absl::Status RunDependencies(RunPlan* plan, const RunnerOptions& options, int de
     plan->options.set_estimator_checkpoint(DataPath(*plan, spec.estimator_checkpoint()));
   }
   if (spec.has_estimator_from_spec()) {
-    absl::StatusOr<std::string> estimator = DependencyCheckpoint(
-        plan->spec_path, "estimator_from_spec", spec.estimator_from_spec(), options, depth);
-    if (!estimator.ok()) return estimator.status();
-    plan->options.set_estimator_checkpoint(*estimator);
+    ASSIGN_OR_RETURN(const std::string estimator,
+                     DependencyCheckpoint(plan->spec_path, "estimator_from_spec",
+                                          spec.estimator_from_spec(), options, depth));
+    plan->options.set_estimator_checkpoint(estimator);
   }
   return absl::OkStatus();
 }
@@ -85,24 +84,23 @@ absl::Status RunDependencies(RunPlan* plan, const RunnerOptions& options, int de
 // The metrics of the plan's run when its directory holds the finished run;
 // nullopt when the run is new or resumes (which is logged).
 absl::StatusOr<std::optional<RunMetrics>> FinishedEarlier(const RunPlan& plan, std::ostream* log) {
-  absl::StatusOr<ExistingRun> existing = FindExistingRun(plan.run_dir, plan.spec, plan.spec_path);
-  if (!existing.ok()) return existing.status();
-  switch (existing->state) {
+  ASSIGN_OR_RETURN(ExistingRun existing, FindExistingRun(plan.run_dir, plan.spec, plan.spec_path));
+  switch (existing.state) {
     case ExistingRun::State::kNone:
       return std::nullopt;
     case ExistingRun::State::kFinished:
       LogStage(log, plan.run_id, "finished earlier; skipped");
-      return std::move(existing->metrics);
+      return std::move(existing.metrics);
     case ExistingRun::State::kUnfinished:
       break;
   }
-  if (!existing->unfinished_metrics.empty()) {
+  if (!existing.unfinished_metrics.empty()) {
     // Evaluated again; the file is replaced when that is done.
-    LogStage(log, plan.run_id, absl::StrCat(existing->unfinished_metrics, "; evaluating again"));
+    LogStage(log, plan.run_id, absl::StrCat(existing.unfinished_metrics, "; evaluating again"));
   }
   LogStage(log, plan.run_id,
-           existing->removed_temporaries > 0
-               ? absl::StrCat("resuming (removed ", existing->removed_temporaries,
+           existing.removed_temporaries > 0
+               ? absl::StrCat("resuming (removed ", existing.removed_temporaries,
                               " stale temporary files)")
                : std::string("resuming"));
   return std::nullopt;
@@ -114,38 +112,31 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
     return FieldError(spec_path, "checkpoint_from_spec", "dependencies nested too deep (a cycle?)");
   }
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<RunPlan> plan = MakePlan(spec_path, options.out_dir, options.data_root);
-  if (!plan.ok()) return plan.status();
-  absl::StatusOr<std::optional<RunMetrics>> finished = FinishedEarlier(*plan, options.log);
-  if (!finished.ok()) return finished.status();
-  if (finished->has_value()) return **std::move(finished);
+  ASSIGN_OR_RETURN(RunPlan plan, MakePlan(spec_path, options.out_dir, options.data_root));
+  ASSIGN_OR_RETURN(std::optional<RunMetrics> finished, FinishedEarlier(plan, options.log));
+  if (finished.has_value()) return *std::move(finished);
   // Dependencies and inputs first, so that a failure there leaves nothing of
   // this run.
-  if (absl::Status s = RunDependencies(&*plan, options, depth); !s.ok()) return s;
-  if (absl::Status s = CheckRunInputs(*plan); !s.ok()) return s;
+  RETURN_IF_ERROR(RunDependencies(&plan, options, depth));
+  RETURN_IF_ERROR(CheckRunInputs(plan));
   // Held until the run returns: no other process runs this spec meanwhile.
-  absl::StatusOr<FileLock> lock =
-      ClaimRunDirectory(options.out_dir, plan->run_dir, plan->spec, plan->options);
-  if (!lock.ok()) return lock.status();
+  ASSIGN_OR_RETURN(const FileLock lock,
+                   ClaimRunDirectory(options.out_dir, plan.run_dir, plan.spec, plan.options));
 
-  RunMetrics metrics = NewRunMetrics(plan->spec, plan->run_id, options.source_revision);
-  absl::StatusOr<RunModel> model = RunModel{plan->options.checkpoint(), ""};
-  if (!RefinesOnly(plan->spec)) {
-    options.set_compute_threads(plan->options.training().num_threads());
-    model = TrainStage(*plan, options.log, &metrics);
+  RunMetrics metrics = NewRunMetrics(plan.spec, plan.run_id, options.source_revision);
+  RunModel model{plan.options.checkpoint(), ""};
+  if (!RefinesOnly(plan.spec)) {
+    options.set_compute_threads(plan.options.training().num_threads());
+    ASSIGN_OR_RETURN(model, TrainStage(plan, options.log, &metrics));
   }
-  if (!model.ok()) return model.status();
-  options.set_compute_threads(plan->options.evaluation().num_threads());
-  absl::StatusOr<RunPoses> poses = RefineStage(*plan, *model, options.log, &metrics);
-  if (!poses.ok()) return poses.status();
-  if (absl::Status s = EvaluateStage(*plan, *poses, options.log, &metrics); !s.ok()) return s;
+  options.set_compute_threads(plan.options.evaluation().num_threads());
+  ASSIGN_OR_RETURN(const RunPoses poses, RefineStage(plan, model, options.log, &metrics));
+  RETURN_IF_ERROR(EvaluateStage(plan, poses, options.log, &metrics));
   metrics.mutable_timings()->set_total_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   metrics.set_finished_at(UtcNow());
-  if (absl::Status s = RecordFinishedRun(options.out_dir, plan->run_dir, metrics); !s.ok()) {
-    return s;
-  }
-  LogStage(options.log, plan->run_id,
+  RETURN_IF_ERROR(RecordFinishedRun(options.out_dir, plan.run_dir, metrics));
+  LogStage(options.log, plan.run_id,
            absl::StrFormat("done: AP %.1f -> %.1f (%.0f s)", 100 * metrics.before().stats().ap(),
                            100 * metrics.after().stats().ap(), metrics.timings().total_seconds()));
   return metrics;
@@ -163,15 +154,14 @@ absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
     const auto [spec_path, depth] = pending.back();
     pending.pop_back();
     if (!seen.insert(spec_path).second) continue;
-    absl::StatusOr<RunPlan> plan = MakePlan(spec_path, options.out_dir, options.data_root);
-    if (!plan.ok()) return plan.status();
-    if (absl::Status s = CheckRunInputs(*plan); !s.ok()) return s;
-    if (absl::Status s = CheckRunInputContents(*plan, checked); !s.ok()) return s;
+    ASSIGN_OR_RETURN(const RunPlan plan, MakePlan(spec_path, options.out_dir, options.data_root));
+    RETURN_IF_ERROR(CheckRunInputs(plan));
+    RETURN_IF_ERROR(CheckRunInputContents(plan, checked));
     for (const auto& [field, dependency] :
          {std::pair<const char*, std::string>{"checkpoint_from_spec",
-                                              plan->spec.checkpoint_from_spec()},
+                                              plan.spec.checkpoint_from_spec()},
           std::pair<const char*, std::string>{"estimator_from_spec",
-                                              plan->spec.estimator_from_spec()}}) {
+                                              plan.spec.estimator_from_spec()}}) {
       if (dependency.empty()) continue;
       const std::string path = ResolveRelativeTo(spec_path, dependency);
       if (!PathExists(path))
@@ -188,7 +178,7 @@ absl::Status CheckExperimentInputs(const std::vector<std::string>& spec_paths,
 absl::StatusOr<RunMetrics> RunExperiment(const std::string& spec_path,
                                          const RunnerOptions& options) {
   if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir: required");
-  if (absl::Status s = CheckExperimentInputs({spec_path}, options); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckExperimentInputs({spec_path}, options));
   return RunWithDepth(spec_path, options, 0);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 
 namespace posefix {
 namespace {
@@ -59,10 +60,9 @@ absl::StatusOr<CheckpointInfo> ReadInfo(const std::string& path,
 
 absl::Status OpenArchive(const std::string& path, torch::Device device,
                          torch::serialize::InputArchive& archive) {
-  absl::StatusOr<std::string> contents = ReadFileToString(path);
-  if (!contents.ok()) return contents.status();
+  ASSIGN_OR_RETURN(const std::string contents, ReadFileToString(path));
   try {
-    archive.load_from(contents->data(), contents->size(), device);
+    archive.load_from(contents.data(), contents.size(), device);
   } catch (const std::exception& error) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a readable checkpoint: ", ErrorMessage(error)));
@@ -72,30 +72,29 @@ absl::Status OpenArchive(const std::string& path, torch::Device device,
 
 absl::Status CheckArchitecture(const std::string& path, const ModelOptions& stored,
                                const ResolvedModelOptions& net) {
-  absl::StatusOr<ResolvedModelOptions> resolved =
-      ResolveModelOptions(stored, absl::StrCat(path, ": ", kOptionsKey));
-  if (!resolved.ok()) return resolved.status();
+  ASSIGN_OR_RETURN(const ResolvedModelOptions resolved,
+                   ResolveModelOptions(stored, absl::StrCat(path, ": ", kOptionsKey)));
   auto mismatch = [&](absl::string_view field, auto stored_value, auto net_value) {
     return FieldError(path, absl::StrCat(kOptionsKey, ".", field),
                       absl::StrCat("checkpoint has ", stored_value, ", the model has ", net_value));
   };
-  if (resolved->backbone != net.backbone) {
-    return mismatch("backbone", Backbone_Name(resolved->backbone), Backbone_Name(net.backbone));
+  if (resolved.backbone != net.backbone) {
+    return mismatch("backbone", Backbone_Name(resolved.backbone), Backbone_Name(net.backbone));
   }
-  if (resolved->status_head != net.status_head) {
-    return mismatch("status_head.enabled", resolved->status_head, net.status_head);
+  if (resolved.status_head != net.status_head) {
+    return mismatch("status_head.enabled", resolved.status_head, net.status_head);
   }
-  if (resolved->resnet_depth != net.resnet_depth) {
-    return mismatch("resnet_depth", resolved->resnet_depth, net.resnet_depth);
+  if (resolved.resnet_depth != net.resnet_depth) {
+    return mismatch("resnet_depth", resolved.resnet_depth, net.resnet_depth);
   }
-  if (resolved->head_channels != net.head_channels) {
-    return mismatch("head_channels", resolved->head_channels, net.head_channels);
+  if (resolved.head_channels != net.head_channels) {
+    return mismatch("head_channels", resolved.head_channels, net.head_channels);
   }
-  if (resolved->num_keypoints != net.num_keypoints) {
-    return mismatch("num_keypoints", resolved->num_keypoints, net.num_keypoints);
+  if (resolved.num_keypoints != net.num_keypoints) {
+    return mismatch("num_keypoints", resolved.num_keypoints, net.num_keypoints);
   }
-  if (resolved->input_channels() != net.input_channels()) {
-    return mismatch("input_encoding", PoseInputEncoding_Name(resolved->input_encoding),
+  if (resolved.input_channels() != net.input_channels()) {
+    return mismatch("input_encoding", PoseInputEncoding_Name(resolved.input_encoding),
                     PoseInputEncoding_Name(net.input_encoding));
   }
   return absl::OkStatus();
@@ -137,24 +136,17 @@ absl::Status SaveCheckpoint(const std::string& path, const ModelOptions& options
 
 absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
   torch::serialize::InputArchive archive;
-  if (absl::Status status = OpenArchive(path, torch::Device(torch::kCPU), archive); !status.ok()) {
-    return status;
-  }
+  RETURN_IF_ERROR(OpenArchive(path, torch::Device(torch::kCPU), archive));
   return ReadInfo(path, archive);
 }
 
 absl::StatusOr<CheckpointInfo> LoadCheckpoint(const std::string& path, PoseFixNetImpl& net,
                                               torch::optim::Optimizer* optimizer) {
   torch::serialize::InputArchive archive;
-  if (absl::Status status = OpenArchive(path, DeviceOf(net), archive); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<CheckpointInfo> info = ReadInfo(path, archive);
-  if (!info.ok()) return info.status();
-  if (absl::Status status = CheckArchitecture(path, info->options, net.options()); !status.ok()) {
-    return status;
-  }
-  if (optimizer != nullptr && !info->has_optimizer) {
+  RETURN_IF_ERROR(OpenArchive(path, DeviceOf(net), archive));
+  ASSIGN_OR_RETURN(CheckpointInfo info, ReadInfo(path, archive));
+  RETURN_IF_ERROR(CheckArchitecture(path, info.options, net.options()));
+  if (optimizer != nullptr && !info.has_optimizer) {
     return FieldError(path, kOptimizerKey, "absent: the checkpoint was saved without one");
   }
   try {

@@ -15,6 +15,7 @@
 #include "posefix/core/geometry.h"
 #include "posefix/core/image_io.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/eval/oks.h"
 #include "posefix/eval/oks_nms.h"
 #include "posefix/model/model_options.h"
@@ -90,25 +91,20 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   read_options.num_keypoints = joints;
   read_options.keep_extra_fields = false;
   const std::string annotations_path = options.annotations;
-  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(annotations_path, read_options);
-  if (!dataset.ok()) return dataset.status();
+  ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(annotations_path, read_options));
   ResultsReadOptions results_options;
   results_options.num_keypoints = joints;
   const std::string input_path = options.input;
-  absl::StatusOr<std::vector<KeypointResult>> results =
-      ReadCocoResults(input_path, results_options);
-  if (!results.ok()) return results.status();
+  ASSIGN_OR_RETURN(const std::vector<KeypointResult> results,
+                   ReadCocoResults(input_path, results_options));
 
   std::unique_ptr<Refiner> owned;
   if (refiner == nullptr) {
-    absl::StatusOr<std::unique_ptr<Refiner>> loaded = LoadRefiner(options, schema);
-    if (!loaded.ok()) return loaded.status();
-    owned = *std::move(loaded);
+    ASSIGN_OR_RETURN(owned, LoadRefiner(options, schema));
     refiner = owned.get();
   }
-  absl::StatusOr<ResolvedModelOptions> model = ResolveModelOptions(refiner->model_options());
-  if (!model.ok()) return model.status();
-  const int model_joints = model->num_keypoints;
+  ASSIGN_OR_RETURN(const ResolvedModelOptions model, ResolveModelOptions(refiner->model_options()));
+  const int model_joints = model.num_keypoints;
   if (model_joints != joints) {
     return FieldError(
         options.checkpoint, "num_keypoints",
@@ -116,17 +112,17 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   }
 
   RefineReport report;
-  report.input_results = static_cast<int64_t>(results->size());
+  report.input_results = static_cast<int64_t>(results.size());
   report.device = refiner->device();
-  const auto image_index = IndexImages(*dataset);
+  const auto image_index = IndexImages(dataset);
   const std::string images_dir = options.images_dir;
 
   // Filter as the release does, grouping the kept results by image in order
   // of first appearance.
   std::vector<ImageWork> work;
   absl::flat_hash_map<int64_t, int> work_of_image;
-  for (int i = 0; i < static_cast<int>(results->size()); ++i) {
-    const KeypointResult& result = (*results)[i];
+  for (int i = 0; i < static_cast<int>(results.size()); ++i) {
+    const KeypointResult& result = results[i];
     if (result.category_id != 1) {
       ++report.skipped_category;
       continue;
@@ -150,7 +146,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
       ImageWork item;
       item.image_id = result.image_id;
       item.path =
-          (std::filesystem::path(images_dir) / dataset->images[image->second].file_name).string();
+          (std::filesystem::path(images_dir) / dataset.images[image->second].file_name).string();
       work.push_back(std::move(item));
     }
     work[it->second].results.push_back(i);
@@ -158,8 +154,8 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
 
   std::vector<KeypointResult> refined;
   std::vector<double> refined_crop_areas;  // one per refined result
-  refined.reserve(results->size());
-  const cv::Size crop_size(model->input_width, model->input_height);
+  refined.reserve(results.size());
+  const cv::Size crop_size(model.input_width, model.input_height);
   const double aspect = static_cast<double>(crop_size.width) / crop_size.height;
   for (size_t begin = 0; begin < work.size(); begin += options.images_per_batch) {
     const size_t end = std::min(work.size(), begin + options.images_per_batch);
@@ -185,10 +181,10 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
       }
       ++report.images;
       for (int index : item.results) {
-        Pose pose = (*results)[index].keypoints;
-        absl::StatusOr<bool> keep = HandleFarKeypoints(options, index, image.size(), pose, report);
-        if (!keep.ok()) return keep.status();
-        if (!*keep) continue;
+        Pose pose = results[index].keypoints;
+        ASSIGN_OR_RETURN(const bool keep,
+                         HandleFarKeypoints(options, index, image.size(), pose, report));
+        if (!keep) continue;
         const Box box = ScaleBox(FixAspectRatio(BoxFromKeypoints(pose), aspect), 1.25);
         absl::StatusOr<CropTransform> transform = MakeCropTransform(box, 0, crop_size);
         if (!transform.ok()) {
@@ -204,15 +200,14 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
       }
     }
     if (crops.empty()) continue;
-    absl::StatusOr<std::vector<Pose>> out = refiner->RefineCrops(crops, poses);
-    if (!out.ok()) return out.status();
-    for (size_t c = 0; c < out->size(); ++c) {
-      KeypointResult result = (*results)[owners[c]];
+    ASSIGN_OR_RETURN(const std::vector<Pose> out, refiner->RefineCrops(crops, poses));
+    for (size_t c = 0; c < out.size(); ++c) {
+      KeypointResult result = results[owners[c]];
       Pose pose =
-          MapRefinedToImage(transforms[c].crop_to_image, (*out)[c], poses[c], inputs_in_image[c]);
+          MapRefinedToImage(transforms[c].crop_to_image, out[c], poses[c], inputs_in_image[c]);
       // The refined keypoints inherit the input scores (no rescoring), unless
       // the status head scores them.
-      if (!model->status_head) {
+      if (!model.status_head) {
         for (int j = 0; j < joints; ++j) pose[j].v = result.keypoints[j].v;
       }
       result.keypoints = std::move(pose);
@@ -227,18 +222,16 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
     nms.threshold = options.oks_nms_threshold;
     // As the release: each pose's OKS scale is the area of its crop box.
     nms.areas = std::move(refined_crop_areas);
-    absl::StatusOr<std::vector<int>> kept = OksNms(refined, OksVariances(schema), nms);
-    if (!kept.ok()) return kept.status();
+    ASSIGN_OR_RETURN(const std::vector<int> kept, OksNms(refined, OksVariances(schema), nms));
     std::vector<KeypointResult> survivors;
-    survivors.reserve(kept->size());
-    for (int index : *kept) survivors.push_back(std::move(refined[index]));
+    survivors.reserve(kept.size());
+    for (int index : kept) survivors.push_back(std::move(refined[index]));
     report.removed_by_nms = report.refined - static_cast<int64_t>(survivors.size());
     refined = std::move(survivors);
   }
   report.written = static_cast<int64_t>(refined.size());
   if (!options.output.empty()) {
-    absl::Status status = WriteCocoResults(options.output, refined);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(WriteCocoResults(options.output, refined));
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.instances_per_second = report.seconds > 0 ? report.refined / report.seconds : 0;

@@ -12,6 +12,7 @@
 #include "opencv2/core.hpp"
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/model/checkpoint.h"
 #include "posefix/model/codec.h"
 #include "posefix/model/network.h"
@@ -101,11 +102,9 @@ class TorchRefiner : public Refiner {
       in_crop.push_back(TransformPose(transform->image_to_crop, poses[i]));
       transforms.push_back(*transform);
     }
-    absl::StatusOr<std::vector<Pose>> refined = RefineCrops(crops, in_crop);
-    if (!refined.ok()) return refined.status();
-    for (size_t i = 0; i < refined->size(); ++i) {
-      (*refined)[i] =
-          MapRefinedToImage(transforms[i].crop_to_image, (*refined)[i], in_crop[i], poses[i]);
+    ASSIGN_OR_RETURN(std::vector<Pose> refined, RefineCrops(crops, in_crop));
+    for (size_t i = 0; i < refined.size(); ++i) {
+      refined[i] = MapRefinedToImage(transforms[i].crop_to_image, refined[i], in_crop[i], poses[i]);
     }
     return refined;
   }
@@ -258,40 +257,33 @@ absl::StatusOr<RefinementPolicy> ParseRefinementPolicy(absl::string_view name) {
 absl::StatusOr<std::unique_ptr<Refiner>> Refiner::ForNetwork(std::shared_ptr<PoseFixNetImpl> net,
                                                              const ModelOptions& model_options,
                                                              const RefinerOptions& options) {
-  absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(model_options);
-  if (!resolved.ok()) return resolved.status();
-  if (absl::Status status = CheckOptions(options, *resolved); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<torch::Device> device = ParseDevice(options.device, "RefinerOptions.device");
-  if (!device.ok()) return device.status();
+  ASSIGN_OR_RETURN(const ResolvedModelOptions resolved, ResolveModelOptions(model_options));
+  RETURN_IF_ERROR(CheckOptions(options, resolved));
+  ASSIGN_OR_RETURN(const torch::Device device,
+                   ParseDevice(options.device, "RefinerOptions.device"));
   return std::unique_ptr<Refiner>(
-      new TorchRefiner(std::move(net), model_options, *resolved, options, *device));
+      new TorchRefiner(std::move(net), model_options, resolved, options, device));
 }
 
 absl::StatusOr<std::unique_ptr<Refiner>> Refiner::Untrained(const ModelOptions& model_options,
                                                             const RefinerOptions& options,
                                                             uint64_t seed) {
-  absl::StatusOr<ResolvedModelOptions> resolved = ResolveModelOptions(model_options);
-  if (!resolved.ok()) return resolved.status();
+  ASSIGN_OR_RETURN(const ResolvedModelOptions resolved, ResolveModelOptions(model_options));
   torch::manual_seed(seed);
-  return ForNetwork(std::make_shared<PoseFixNetImpl>(*resolved), model_options, options);
+  return ForNetwork(std::make_shared<PoseFixNetImpl>(resolved), model_options, options);
 }
 
 absl::StatusOr<std::unique_ptr<Refiner>> Refiner::FromCheckpoint(const std::string& path,
                                                                  const RefinerOptions& options) {
-  absl::StatusOr<CheckpointInfo> info = ReadCheckpointInfo(path);
-  if (!info.ok()) return info.status();
-  absl::StatusOr<ResolvedModelOptions> resolved =
-      ResolveModelOptions(info->options, absl::StrCat(path, ": model_options"));
-  if (!resolved.ok()) return resolved.status();
-  absl::StatusOr<torch::Device> device = ParseDevice(options.device, "RefinerOptions.device");
-  if (!device.ok()) return device.status();
-  auto net = std::make_shared<PoseFixNetImpl>(*resolved);
-  net->to(*device);
-  absl::StatusOr<CheckpointInfo> loaded = LoadCheckpoint(path, *net, nullptr);
-  if (!loaded.ok()) return loaded.status();
-  return ForNetwork(std::move(net), info->options, options);
+  ASSIGN_OR_RETURN(const CheckpointInfo info, ReadCheckpointInfo(path));
+  ASSIGN_OR_RETURN(const ResolvedModelOptions resolved,
+                   ResolveModelOptions(info.options, absl::StrCat(path, ": model_options")));
+  ASSIGN_OR_RETURN(const torch::Device device,
+                   ParseDevice(options.device, "RefinerOptions.device"));
+  auto net = std::make_shared<PoseFixNetImpl>(resolved);
+  net->to(device);
+  RETURN_IF_ERROR(LoadCheckpoint(path, *net, nullptr).status());
+  return ForNetwork(std::move(net), info.options, options);
 }
 
 }  // namespace posefix

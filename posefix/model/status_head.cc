@@ -11,6 +11,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/status_macros.h"
 #include "posefix/data/loader.h"
 #include "posefix/data/training_sample.h"
 #include "posefix/eval/oks.h"
@@ -103,20 +104,19 @@ absl::StatusOr<std::vector<StatusRecord>> CollectStatusRecords(
     while (!exhausted && seen < max_samples) {
       std::vector<TrainingSample> samples;
       while (static_cast<int>(samples.size()) < batch_size && seen < max_samples) {
-        absl::StatusOr<std::optional<TrainingSample>> next = loader.Next();
-        if (!next.ok()) return next.status();
-        if (!next->has_value()) {
+        ASSIGN_OR_RETURN(std::optional<TrainingSample> next, loader.Next());
+        if (!next.has_value()) {
           exhausted = true;
           break;
         }
-        samples.push_back(std::move(**next));
+        samples.push_back(std::move(*next));
         ++seen;
       }
       if (samples.empty()) break;
-      absl::StatusOr<PackedBatch> packed =
-          PackSamples(samples, options.input_height, options.input_width, options.num_keypoints);
-      if (!packed.ok()) return packed.status();
-      RecordBatch(net, codec, *packed, sigmas, device, records);
+      ASSIGN_OR_RETURN(
+          const PackedBatch packed,
+          PackSamples(samples, options.input_height, options.input_width, options.num_keypoints));
+      RecordBatch(net, codec, packed, sigmas, device, records);
     }
   } catch (const std::exception& error) {
     return absl::InternalError(absl::StrCat("CollectStatusRecords: ", ErrorMessage(error)));
@@ -186,39 +186,35 @@ std::string FormatStatusHeadReport(const StatusHeadReport& report) {
 }
 
 absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& config) {
-  absl::StatusOr<CheckpointInfo> info = ReadCheckpointInfo(config.checkpoint);
-  if (!info.ok()) return info.status();
-  absl::StatusOr<ResolvedModelOptions> resolved =
-      ResolveModelOptions(info->options, absl::StrCat(config.checkpoint, ": model_options"));
-  if (!resolved.ok()) return resolved.status();
-  if (!resolved->status_head) {
+  ASSIGN_OR_RETURN(const CheckpointInfo info, ReadCheckpointInfo(config.checkpoint));
+  ASSIGN_OR_RETURN(
+      const ResolvedModelOptions resolved,
+      ResolveModelOptions(info.options, absl::StrCat(config.checkpoint, ": model_options")));
+  if (!resolved.status_head) {
     return FieldError(config.checkpoint, "model_options.status_head",
                       "the model has no status head");
   }
-  PoseFixNetImpl net(*resolved);
-  absl::StatusOr<CheckpointInfo> loaded = LoadCheckpoint(config.checkpoint, net, nullptr);
-  if (!loaded.ok()) return loaded.status();
+  PoseFixNetImpl net(resolved);
+  RETURN_IF_ERROR(LoadCheckpoint(config.checkpoint, net, nullptr).status());
   const KeypointSchema& schema = CocoSchema();
   CocoReadOptions read_options;
-  read_options.num_keypoints = resolved->num_keypoints;
+  read_options.num_keypoints = resolved.num_keypoints;
   read_options.keep_extra_fields = false;
-  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(config.annotations, read_options);
-  if (!dataset.ok()) return dataset.status();
-  absl::StatusOr<Synthesizer> synthesizer = Synthesizer::Create(ErrorModel(), schema);
-  if (!synthesizer.ok()) return synthesizer.status();
+  ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(config.annotations, read_options));
+  ASSIGN_OR_RETURN(const Synthesizer synthesizer, Synthesizer::Create(ErrorModel(), schema));
   DataOptions data = WithoutAugmentation(DataOptions());
-  data.set_input_height(resolved->input_height);
-  data.set_input_width(resolved->input_width);
+  data.set_input_height(resolved.input_height);
+  data.set_input_width(resolved.input_width);
   data.set_num_threads(1);
-  absl::StatusOr<std::unique_ptr<Loader>> loader =
-      Loader::Create(&*dataset, config.images, &schema, data, synthesizer->model().overlap_iou(),
-                     SynthesizerFunction(&*synthesizer), config.seed);
-  if (!loader.ok()) return loader.status();
-  const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(*resolved);
-  absl::StatusOr<std::vector<StatusRecord>> records =
-      CollectStatusRecords(net, *codec, **loader, 0, config.max_samples, 16, Sigmas(schema), "cpu");
-  if (!records.ok()) return records.status();
-  return SummarizeStatusRecords(*records, resolved->keep_threshold);
+  ASSIGN_OR_RETURN(
+      const std::unique_ptr<Loader> loader,
+      Loader::Create(&dataset, config.images, &schema, data, synthesizer.model().overlap_iou(),
+                     SynthesizerFunction(&synthesizer), config.seed));
+  const std::unique_ptr<PoseCodec> codec = PoseCodec::Create(resolved);
+  ASSIGN_OR_RETURN(
+      const std::vector<StatusRecord> records,
+      CollectStatusRecords(net, *codec, *loader, 0, config.max_samples, 16, Sigmas(schema), "cpu"));
+  return SummarizeStatusRecords(records, resolved.keep_threshold);
 }
 
 }  // namespace posefix

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/status_macros.h"
 
 namespace posefix {
 namespace {
@@ -47,8 +48,7 @@ absl::StatusOr<TensorMap> ReadStateDict(const std::string& path, const std::stri
 }
 
 absl::StatusOr<TensorMap> ReadWeights(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFileToString(path);
-  if (!bytes.ok()) return bytes.status();
+  ASSIGN_OR_RETURN(const std::string bytes, ReadFileToString(path));
   std::string script_error;
   try {
     return ReadTorchScript(path);
@@ -56,7 +56,7 @@ absl::StatusOr<TensorMap> ReadWeights(const std::string& path) {
     script_error = ErrorMessage(error);
   }
   try {
-    return ReadStateDict(path, *bytes);
+    return ReadStateDict(path, bytes);
   } catch (const std::exception& error) {
     const std::string first_line = script_error.substr(0, script_error.find('\n'));
     const std::string what = ErrorMessage(error);
@@ -131,17 +131,15 @@ absl::Status CopyWeights(const std::string& path, TensorMap remaining, torch::nn
 
 absl::Status ImportTorchvisionResNet(const std::string& path, ChannelOrder image_channel_order,
                                      ResNetImpl& backbone) {
-  absl::StatusOr<TensorMap> source = ReadWeights(path);
-  if (!source.ok()) return source.status();
-  return CopyWeights(path, *std::move(source), backbone, "conv1.weight", "fc.", image_channel_order,
+  ASSIGN_OR_RETURN(TensorMap source, ReadWeights(path));
+  return CopyWeights(path, std::move(source), backbone, "conv1.weight", "fc.", image_channel_order,
                      "a torchvision ResNet of the same depth");
 }
 
 absl::Status ImportEfficientNetLite(const std::string& path, ChannelOrder image_channel_order,
                                     EfficientNetLiteImpl& backbone) {
-  absl::StatusOr<TensorMap> source = ReadWeights(path);
-  if (!source.ok()) return source.status();
-  return CopyWeights(path, *std::move(source), backbone, "_conv_stem.weight", "_fc.",
+  ASSIGN_OR_RETURN(TensorMap source, ReadWeights(path));
+  return CopyWeights(path, std::move(source), backbone, "_conv_stem.weight", "_fc.",
                      image_channel_order, "an efficientnet-lite-pytorch model of the same variant");
 }
 
