@@ -394,6 +394,24 @@ TEST(CocoIoTest, FastAndDomReadersAgreeOnEveryNumber) {
       EXPECT_EQ(std::signbit((*fast)[0].score), std::signbit((*dom)[0].score)) << number;
     }
   }
+  // Malformed text is refused: a fast reader that accepted any would make it a success.
+  const std::string entry =
+      R"({"image_id": 1, "category_id": 1, "keypoints": [1, 2, 2], "score": 1})";
+  for (const std::string& text :
+       {absl::StrCat("[", entry, ",]"), absl::StrCat("[,", entry, "]"),
+        absl::StrCat("[", entry, " ", entry, "]"), absl::StrCat("[", entry, ",,", entry, "]"),
+        absl::StrCat("[", entry, "]]"), absl::StrCat("[", entry, "] x"),
+        absl::StrCat("[", entry.substr(0, entry.size() - 1), "]"),
+        std::string(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, 2, 2], "score": 1,}])"),
+        std::string(R"([{"image_id": 1 "category_id": 1, "keypoints": [1, 2, 2], "score": 1}])"),
+        std::string(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, 2 2], "score": 1}])"),
+        std::string(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, 2, 2], "score": 01}])"),
+        std::string(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, 2, 2], "score": 1.}])"),
+        std::string("[{\"image_id\": 1, \"category_id\": 1, \"keypoints\": [1, 2, 2], "
+                    "\"score\": 1, \"\xff\": 0}]")}) {
+    absl::StatusOr<std::vector<KeypointResult>> read = ParseCocoResults("dt.json", text, options);
+    EXPECT_FALSE(read.ok()) << text;
+  }
   // As Python's json reads them: an integer zero has no sign, a real one does.
   auto first_x = [&](const std::string& number) {
     return (*ParseCocoResults("dt.json",
