@@ -807,7 +807,8 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
     const absl::flat_hash_set<int64_t>& known_images) {
   const size_t open = text.find_first_not_of(" \t\n\r");
   const size_t close = text.find_last_not_of(" \t\n\r");
-  if (open == absl::string_view::npos || text[open] != '[' || text[close] != ']' || close == open) {
+  if (options.num_keypoints < 0 || open == absl::string_view::npos || text[open] != '[' ||
+      text[close] != ']' || close == open) {
     return std::nullopt;
   }
   const absl::string_view entries = text.substr(open + 1, close - open - 1);

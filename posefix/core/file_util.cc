@@ -66,22 +66,22 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 absl::StatusOr<FileContents> FileContents::Read(const std::string& path) {
   FileContents contents;
   // Only a regular file is opened here: opening a pipe would consume its
-  // writer.
+  // writer. The size is the opened file's (it may have been replaced since).
   struct stat info;
-  if (::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0) {
+  if (::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
+    if (fd >= 0 && ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0) {
       // MAP_POPULATE maps every page now, in one call, instead of a fault
       // per page as the parser reaches it.
       void* mapping = ::mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ,
                              MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      ::close(fd);
       if (mapping != MAP_FAILED) {
         contents.mapping_ = mapping;
         contents.size_ = static_cast<size_t>(info.st_size);
-        return contents;
       }
     }
+    if (fd >= 0) ::close(fd);
+    if (contents.mapping_ != nullptr) return contents;
   }
   ASSIGN_OR_RETURN(contents.text_, ReadFileToString(path));
   return contents;
