@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_format.h"
+#include "posefix/core/elapsed.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
@@ -13,10 +14,6 @@
 
 namespace posefix {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void ToProto(const CocoSummaryStats& stats, CocoKeypointStats* proto) {
   proto->set_ap(stats.values[0]);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "posefix/core/elapsed.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/status_macros.h"
@@ -17,10 +18,6 @@
 
 namespace posefix {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // `path` relative to `folder` when it lies inside it; else `path` itself.
 std::string RelativeTo(const std::string& folder, const std::string& path) {

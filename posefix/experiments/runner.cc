@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "posefix/core/elapsed.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/status_macros.h"
 #include "posefix/experiments/experiment_spec.h"
@@ -132,8 +133,7 @@ absl::StatusOr<RunMetrics> RunWithDepth(const std::string& spec_path, const Runn
   options.set_compute_threads(plan.options.evaluation().num_threads());
   ASSIGN_OR_RETURN(const RunPoses poses, RefineStage(plan, model, options.log, &metrics));
   RETURN_IF_ERROR(EvaluateStage(plan, poses, options.log, &metrics));
-  metrics.mutable_timings()->set_total_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  metrics.mutable_timings()->set_total_seconds(SecondsSince(start));
   metrics.set_finished_at(UtcNow());
   RETURN_IF_ERROR(RecordFinishedRun(options.out_dir, plan.run_dir, metrics));
   LogStage(options.log, plan.run_id,

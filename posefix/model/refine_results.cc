@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/elapsed.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/geometry.h"
 #include "posefix/core/image_io.h"
@@ -233,7 +234,7 @@ absl::StatusOr<RefineReport> RefineResultsFile(const RefineFileOptions& options,
   if (!options.output.empty()) {
     RETURN_IF_ERROR(WriteCocoResults(options.output, refined));
   }
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = SecondsSince(start);
   report.instances_per_second = report.seconds > 0 ? report.refined / report.seconds : 0;
   return report;
 }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/elapsed.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/status_macros.h"
@@ -41,10 +42,6 @@ constexpr int kCalibrationSamples = 512;
 
 const KeypointSchema& SchemaOf(const TrainerConfig& config) {
   return config.schema.keypoint_names_size() > 0 ? config.schema : CocoSchema();
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // The training persons and the loader over them (which points into the

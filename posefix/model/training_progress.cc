@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
+#include "posefix/core/elapsed.h"
 
 namespace posefix {
 namespace {
@@ -64,8 +65,7 @@ void TrainingProgress::Message(const std::string& text) {
 void TrainingProgress::Show(int epoch, int step, int64_t done_steps, double loss,
                             bool end_of_epoch) {
   if (out_ == nullptr) return;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double seconds = SecondsSince(start_);
   const double rate = seconds > 0 ? samples_ / seconds : 0;
   const double seconds_per_step = steps_ > 0 ? seconds / steps_ : 0;
   const int64_t total_steps = static_cast<int64_t>(epochs_) * steps_per_epoch_;
