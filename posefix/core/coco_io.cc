@@ -11,12 +11,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/parallel_for.h"
 #include "posefix/core/status_macros.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/memorystream.h"
@@ -825,7 +825,7 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
   const int num_workers = std::max(1, std::min(options.num_threads, static_cast<int>(runs.size())));
   std::vector<std::vector<KeypointResult>> parts(num_workers);
   std::vector<char> parsed(num_workers, false);
-  auto work = [&](int worker) {
+  auto work = [&](size_t worker) {
     ondemand::parser parser;
     std::string buffer;
     const size_t first = runs.size() * worker / num_workers;
@@ -837,10 +837,7 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
     }
     parsed[worker] = true;
   };
-  std::vector<std::thread> threads;
-  for (int worker = 1; worker < num_workers; ++worker) threads.emplace_back(work, worker);
-  work(0);
-  for (std::thread& thread : threads) thread.join();
+  ParallelFor(num_workers, num_workers, work);
   if (std::find(parsed.begin(), parsed.end(), false) != parsed.end()) return std::nullopt;
   std::vector<KeypointResult> results = std::move(parts[0]);
   for (int worker = 1; worker < num_workers; ++worker) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -11,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/parallel_for.h"
 #include "posefix/core/status_macros.h"
 #include "rapidjson/document.h"
 
@@ -28,26 +28,6 @@ std::vector<double> Linspace(double start, double stop, int num) {
 
 bool OutsideRange(double area, const AreaRange& range) {
   return area < range.min || area > range.max;
-}
-
-// Runs body(i) for i in [0, n) on up to num_threads threads.
-template <typename Body>
-void ParallelFor(int num_threads, size_t n, const Body& body) {
-  if (num_threads <= 1 || n < 2) {
-    for (size_t i = 0; i < n; ++i) body(i);
-    return;
-  }
-  std::vector<std::thread> threads;
-  const size_t chunk = (n + num_threads - 1) / num_threads;
-  for (int t = 0; t < num_threads; ++t) {
-    const size_t begin = t * chunk;
-    const size_t end = std::min(n, begin + chunk);
-    if (begin >= end) break;
-    threads.emplace_back([&body, begin, end] {
-      for (size_t i = begin; i < end; ++i) body(i);
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
 }
 
 }  // namespace
