@@ -105,6 +105,7 @@ std::vector<Loader::Slot> Loader::ProduceImage(const std::vector<int>& persons, 
   const ImageInfo& image_info = dataset_->images[image_index_.at(image_id)];
   const std::string path = absl::StrCat(image_root_, "/", image_info.file_name);
   const cv::Mat image = ReadImage(path);
+  const std::vector<int>& image_persons = persons_by_image_.at(image_id);
   for (int position = begin; position < begin + static_cast<int>(persons.size()); ++position) {
     const int person = persons[position - begin];
     const PersonAnnotation& annotation = dataset_->annotations[person];
@@ -120,8 +121,8 @@ std::vector<Loader::Slot> Loader::ProduceImage(const std::vector<int>& persons, 
     const uint64_t seed =
         MixSeed({seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(position)});
     try {
-      slot.sample = MakeTrainingSample(image, *dataset_, person, persons_by_image_.at(image_id),
-                                       *schema_, options_, overlap_iou_, synthesizer_, seed);
+      slot.sample = MakeTrainingSample(image, *dataset_, person, image_persons, *schema_, options_,
+                                       overlap_iou_, synthesizer_, seed);
     } catch (const cv::Exception& error) {  // e.g. a failed allocation
       slot.sample = absl::ResourceExhaustedError(
           absl::StrCat(path, ": annotation ", annotation.id, ": OpenCV failed: ", error.what()));

@@ -202,9 +202,9 @@ absl::StatusOr<StatusHeadReport> EvaluateStatusHead(const StatusHeadEvalConfig& 
   read_options.keep_extra_fields = false;
   ASSIGN_OR_RETURN(const CocoDataset dataset, ReadCocoDataset(config.annotations, read_options));
   ASSIGN_OR_RETURN(const Synthesizer synthesizer, Synthesizer::Create(ErrorModel(), schema));
-  DataOptions data = WithoutAugmentation(DataOptions());
-  data.set_input_height(resolved.input_height);
-  data.set_input_width(resolved.input_width);
+  ASSIGN_OR_RETURN(DataOptions data,
+                   DataOptionsForCrop(WithoutAugmentation(DataOptions()), resolved.input_height,
+                                      resolved.input_width, config.checkpoint));
   data.set_num_threads(1);
   ASSIGN_OR_RETURN(
       const std::unique_ptr<Loader> loader,

@@ -31,11 +31,15 @@ absl::StatusOr<std::optional<TrainingState>> ReadState(const std::string& dir) {
   return std::optional<TrainingState>(std::move(state));
 }
 
-void RemoveMidEpochCheckpoint(const std::string& dir, const std::string& name) {
-  if (name.find(kMidEpochMark) == std::string::npos) return;
+// Removes checkpoint `name` of `dir` and the estimator beside it, if any.
+void RemoveCheckpoint(const std::string& dir, const std::string& name) {
   std::error_code error;
   fs::remove(fs::path(dir) / name, error);
   fs::remove(fs::path(dir) / EstimatorCheckpointName(name), error);
+}
+
+void RemoveMidEpochCheckpoint(const std::string& dir, const std::string& name) {
+  if (name.find(kMidEpochMark) != std::string::npos) RemoveCheckpoint(dir, name);
 }
 
 }  // namespace
@@ -109,7 +113,7 @@ void FinishEpoch(int epoch, const EpochTotals& totals, double seconds, double le
   record->set_epoch(epoch);
   record->set_samples(totals.samples);
   if (totals.loss_samples > 0) {
-    record->set_loss(totals.loss_sum / totals.loss_samples);
+    record->set_loss(totals.MeanLoss());
     record->set_heatmap_loss(totals.heatmap_sum / totals.loss_samples);
     record->set_coordinate_loss(totals.coordinate_sum / totals.loss_samples);
   }
@@ -144,8 +148,7 @@ void DeleteOldCheckpoints(const std::string& dir, const TrainingState& state, in
     if (!fs::exists(path, error)) continue;
     if (name == state.checkpoint()) continue;
     if (kept++ < keep) continue;
-    fs::remove(path, error);
-    fs::remove(fs::path(dir) / EstimatorCheckpointName(name), error);
+    RemoveCheckpoint(dir, name);
   }
 }
 

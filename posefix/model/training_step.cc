@@ -121,11 +121,8 @@ class EndToEndStep : public TrainingStep {
               .to(torch::kFloat));
       const torch::Tensor points =
           torch::cat({coords, torch::ones_like(coords.narrow(2, 0, 1))}, 2);
-      const ResolvedModelOptions& model = net_.options();
-      const torch::Tensor heatmaps =
-          RenderGaussianHeatmaps(points, model.input_height, model.input_width, model.input_sigma,
-                                 model.input_heatmap_scale);
-      output.heatmaps = net_.forward(torch::cat({encoded.images, heatmaps}, 1));
+      // The model's codec renders it (coarse Gaussians, differentiable).
+      output.heatmaps = net_.forward(torch::cat({encoded.images, codec_.EncodePoses(points)}, 1));
     }
     return ModelLosses(output, encoded, codec_, net_.options().status_loss_weight);
   }
