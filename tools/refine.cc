@@ -22,7 +22,6 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/command_line.h"
-#include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/core/status_macros.h"
 #include "posefix/model/compute_threads.h"

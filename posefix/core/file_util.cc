@@ -43,8 +43,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   // that read ahead in blocks (simdjson needs 64 bytes of padding).
   std::error_code size_error;
   const std::uintmax_t size = std::filesystem::file_size(path, size_error);
-  if (!size_error) contents.reserve(size + 64);
   if (!size_error) {
+    contents.reserve(size + 64);
     // Read straight into the string: no second copy of a large file.
     contents.resize(size);
     contents.resize(std::fread(contents.data(), 1, size, file));

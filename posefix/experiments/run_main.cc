@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "posefix/core/command_line.h"
-#include "posefix/core/file_util.h"
 #include "posefix/experiments/experiment_spec.h"
 #include "posefix/experiments/report.h"
 #include "posefix/experiments/report_plots.h"
