@@ -206,6 +206,12 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     cells[category->second * num_images + image->second].dts.push_back(static_cast<int>(r));
   }
 
+  // MatchCell compares an OKS with min(threshold, 1 - 1e-10); an OKS below
+  // the lowest of those by more than any rounding never matches.
+  const double never_matched =
+      std::min(*std::min_element(params.oks_thresholds.begin(), params.oks_thresholds.end()),
+               1 - 1e-10) -
+      1e-9;
   ParallelFor(num_threads, cells.size(), [&](size_t c) {
     EvalCell& cell = cells[c];
     std::stable_sort(cell.dts.begin(), cell.dts.end(),
@@ -227,8 +233,11 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     for (size_t d = 0; d < cell.dts.size(); ++d) {
       const Pose& pose = results[cell.dts[d]].keypoints;
       for (size_t g = 0; g < num_gts; ++g) {
+        const double bound = OksUpperBound(cell.oks_gts[g], pose, params.variances);
         cell.oks[d * num_gts + g] =
-            ComputeOks(cell.oks_gts[g], pose, params.variances, scratch.data());
+            bound < never_matched
+                ? bound
+                : ComputeOks(cell.oks_gts[g], pose, params.variances, scratch.data());
       }
     }
   });

@@ -65,7 +65,9 @@ struct EvalCell {
   std::vector<int> dts;
   std::vector<double> dt_areas;
   std::vector<double> dt_scores;
-  // OKS [dt][gt], dts in the order above.
+  // OKS [dt][gt], dts in the order above; a pair whose OKS is surely below
+  // every threshold holds OksUpperBound instead (it never matches either
+  // way, and the bound spares the exp calls).
   std::vector<double> oks;
 };
 
@@ -100,6 +102,8 @@ struct CellMatches {
   // Ground truths that count (not crowd, not keypoint-less, in range).
   int num_counted_gts = 0;
 };
+// `thresholds` must not be below the lowest of the oks_thresholds the cell
+// was prepared with (under it the cell holds bounds, not OKS values).
 CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
                       absl::Span<const double> thresholds);
 

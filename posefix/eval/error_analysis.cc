@@ -153,6 +153,8 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
   CocoEvalParams match_params;
   match_params.variances = variances;
   match_params.max_dets = options.max_dets;
+  // The cells' OKS are exact from the lowest threshold up.
+  match_params.oks_thresholds = {options.match_oks};
   ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
                    PrepareEvalCells(ground_truth, results, match_params, result_areas));
   const absl::flat_hash_map<int64_t, std::vector<int>> by_image =
@@ -163,7 +165,6 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
   // coco-analyze's "all" starts at 32^2: small people carry no keypoints.
   const std::vector<AreaRange> ranges = {
       {"all", 32 * 32, 1e10}, {"medium", 32 * 32, 96 * 96}, {"large", 96 * 96, 1e10}};
-  const double thresholds[] = {options.match_oks};
   for (const AreaRange& range : ranges) {
     AreaErrorAnalysis* area = analysis.add_area_ranges();
     area->set_area_range(range.label);
@@ -176,7 +177,7 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
     std::vector<AnalyzedDetection> analyzed;
     for (const EvalCell& cell : cells) {
       if (cell.dts.empty() || cell.gts.empty()) continue;
-      const CellMatches matches = MatchCell(cell, range, thresholds);
+      const CellMatches matches = MatchCell(cell, range, match_params.oks_thresholds);
       for (size_t d = 0; d < cell.dts.size(); ++d) {
         const int m = matches.dt_match[0][d];
         if (m < 0 || cell.gts[m]->id == 0) continue;
@@ -204,6 +205,7 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
     area->set_matched_detections(analyzed.size());
 
     CocoEvalParams range_params = match_params;
+    range_params.oks_thresholds = CocoOksThresholds();
     range_params.area_ranges = {range};
     ASSIGN_OR_RETURN(const ApTriple baseline,
                      EvaluateInRange(ground_truth, results, result_areas, range_params));

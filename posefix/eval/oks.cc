@@ -96,18 +96,21 @@ double KeypointSimilarity(double dx, double dy, double variance, double area) {
   return std::exp(-((dx * dx + dy * dy) / variance / (area + kEpsilon) / 2));
 }
 
-double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
-                  absl::Span<const double> variances, double* scratch) {
+namespace {
+
+// Calls exponent(e) for every keypoint OKS averages, in keypoint order, with
+// e = d^2 / (2 sigma)^2 / (area + eps) / 2 (the similarity is exp(-e)).
+template <typename Exponent>
+void ForEachOksExponent(const OksGroundTruth& gt, const Pose& detection,
+                        absl::Span<const double> variances, const Exponent& exponent) {
   const size_t k = variances.size();
   const double area = gt.area + kEpsilon;
-  size_t n = 0;
   if (gt.num_labelled > 0) {
     for (size_t j = 0; j < k; ++j) {
       if (!gt.labelled[j]) continue;
       const double dx = detection[j].x - gt.x[j];
       const double dy = detection[j].y - gt.y[j];
-      const double e = (dx * dx + dy * dy) / variances[j] / area / 2;
-      scratch[n++] = std::exp(-e);
+      exponent((dx * dx + dy * dy) / variances[j] / area / 2);
     }
   } else {
     for (size_t j = 0; j < k; ++j) {
@@ -115,11 +118,30 @@ double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
       const double yd = detection[j].y;
       const double dx = std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1);
       const double dy = std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1);
-      const double e = (dx * dx + dy * dy) / variances[j] / area / 2;
-      scratch[n++] = std::exp(-e);
+      exponent((dx * dx + dy * dy) / variances[j] / area / 2);
     }
   }
+}
+
+}  // namespace
+
+double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
+                  absl::Span<const double> variances, double* scratch) {
+  size_t n = 0;
+  ForEachOksExponent(gt, detection, variances, [&](double e) { scratch[n++] = std::exp(-e); });
   return NumpySum(scratch, n) / static_cast<double>(n);
+}
+
+double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
+                     absl::Span<const double> variances) {
+  double sum = 0;
+  size_t n = 0;
+  // exp(e) >= 1 + e + e^2 / 2 for e >= 0.
+  ForEachOksExponent(gt, detection, variances, [&](double e) {
+    sum += 1 / (1 + e * (1 + e / 2));
+    ++n;
+  });
+  return sum / static_cast<double>(n);
 }
 
 std::vector<double> ComputeOksMatrix(absl::Span<const OksGroundTruth> gts,

@@ -44,6 +44,12 @@ OksGroundTruth MakeOksGroundTruth(const PersonAnnotation& annotation);
 double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
                   absl::Span<const double> variances, double* scratch);
 
+// An upper bound of ComputeOks(gt, detection, variances) that needs no exp
+// (each similarity exp(-e) is at most 1 / (1 + e + e^2 / 2)); the evaluator
+// skips the exact OKS of a pair whose bound is below every threshold.
+double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
+                     absl::Span<const double> variances);
+
 // Per-keypoint similarity exp(-d^2 / (2 sigma)^2 / (area + eps) / 2).
 double KeypointSimilarity(double dx, double dy, double variance, double area);
 

@@ -17,17 +17,16 @@ struct Match {
   double oks = 0;
 };
 
-// Ground truth -> the result matched to it.
+// Ground truth -> the result matched to it at params' one threshold.
 absl::StatusOr<absl::flat_hash_map<const PersonAnnotation*, Match>> MatchResults(
     const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
-    absl::Span<const double> areas, const CocoEvalParams& params, double match_oks) {
+    absl::Span<const double> areas, const CocoEvalParams& params) {
   ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
                    PrepareEvalCells(ground_truth, results, params, areas));
   absl::flat_hash_map<const PersonAnnotation*, Match> matches;
-  const double thresholds[] = {match_oks};
   for (const EvalCell& cell : cells) {
     if (cell.gts.empty() || cell.dts.empty()) continue;
-    const CellMatches cell_matches = MatchCell(cell, params.area_ranges[0], thresholds);
+    const CellMatches cell_matches = MatchCell(cell, params.area_ranges[0], params.oks_thresholds);
     for (size_t d = 0; d < cell.dts.size(); ++d) {
       const int m = cell_matches.dt_match[0][d];
       if (m < 0 || cell_matches.dt_ignore[0][d]) continue;
@@ -53,10 +52,11 @@ absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
   params.variances.assign(variances.begin(), variances.end());
   params.max_dets = options.max_dets;
   params.area_ranges = {CocoKeypointAreaRanges()[0]};
+  params.oks_thresholds = {options.match_oks};
   ASSIGN_OR_RETURN(const auto before_matches,
-                   MatchResults(ground_truth, before, before_areas, params, options.match_oks));
+                   MatchResults(ground_truth, before, before_areas, params));
   ASSIGN_OR_RETURN(const auto after_matches,
-                   MatchResults(ground_truth, after, after_areas, params, options.match_oks));
+                   MatchResults(ground_truth, after, after_areas, params));
 
   OksChange change;
   change.set_match_oks(options.match_oks);

@@ -83,6 +83,23 @@ TEST(OksChangeTest, CountsTheKeypointsARefinementMoved) {
   EXPECT_DOUBLE_EQ(change->moved_mean_ks_after(), expected_after);
 }
 
+TEST(OksChangeTest, PairsAtOksBelowTheCocoThresholdsWithTheirExactOks) {
+  const CocoDataset gt = TwoPeople();
+  const std::vector<double> variances = OksVariances(CocoSchema());
+  const std::vector<KeypointResult> before = {Shifted(gt.annotations[0], 20, 0.9)};
+  const std::vector<KeypointResult> after = {Shifted(gt.annotations[0], 2, 0.9)};
+  std::vector<double> scratch(17);
+  const double oks_before = ComputeOks(MakeOksGroundTruth(gt.annotations[0]), before[0].keypoints,
+                                       variances, scratch.data());
+  // Matched at the default 0.1, below every COCO threshold.
+  ASSERT_GT(oks_before, 0.1);
+  ASSERT_LT(oks_before, 0.5);
+  absl::StatusOr<OksChange> change = ComputeOksChange(gt, before, {}, after, {}, variances);
+  ASSERT_TRUE(change.ok()) << change.status();
+  ASSERT_EQ(change->pairs_size(), 1);
+  EXPECT_EQ(change->pairs(0).oks_before(), oks_before);
+}
+
 TEST(OksChangeTest, RejectsBadThreshold) {
   OksChangeOptions options;
   options.match_oks = 1.5;

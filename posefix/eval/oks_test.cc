@@ -1,6 +1,7 @@
 #include "posefix/eval/oks.h"
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -89,6 +90,47 @@ TEST(ComputeOksMatrixTest, RowMajorDetectionsByGroundTruths) {
   EXPECT_EQ(matrix[3], 1.0);
   EXPECT_LT(matrix[1], 1.0);
   EXPECT_EQ(matrix[1], matrix[2]);
+}
+
+TEST(OksUpperBoundTest, IsAtLeastTheOksAndTightNearOne) {
+  const std::vector<double> variances = OksVariances(CocoSchema());
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<double> scratch(17);
+  int far_pairs = 0, ruled_out = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::vector<Keypoint> points;
+    const double size = 5 + 300 * unit(rng);
+    // Every fourth person has no keypoint labelled (distances to its box).
+    const bool labelled = trial % 4 != 0;
+    for (int j = 0; j < 17; ++j) {
+      points.push_back({size * unit(rng), size * unit(rng), labelled && unit(rng) < 0.8 ? 2. : 0.});
+    }
+    if (labelled) points[0].v = 2;
+    const PersonAnnotation gt = Person(points, size * size * unit(rng), {0, 0, size, size});
+    // Detections from the ground truth itself to far away.
+    const double spread = size * std::pow(10, 3 * unit(rng) - 3);
+    Pose detection;
+    for (const Keypoint& k : points) {
+      detection.push_back({k.x + spread * (unit(rng) - 0.5), k.y + spread * (unit(rng) - 0.5), 1});
+    }
+    const OksGroundTruth oks_gt = MakeOksGroundTruth(gt);
+    const double oks = ComputeOks(oks_gt, detection, variances, scratch.data());
+    const double bound = OksUpperBound(oks_gt, detection, variances);
+    ASSERT_GE(bound, oks) << "trial " << trial;
+    if (oks < 0.1) {
+      ++far_pairs;
+      ruled_out += bound < 0.5;
+    }
+  }
+  // The bound rules out (below the lowest COCO threshold) nearly every pair
+  // far from the ground truth.
+  ASSERT_GT(far_pairs, 500);
+  EXPECT_GT(ruled_out, 0.9 * far_pairs) << ruled_out << " of " << far_pairs;
+  const PersonAnnotation gt = Person({{10, 20, 2}, {30, 40, 1}}, 100, {0, 0, 10, 10});
+  EXPECT_EQ(OksUpperBound(MakeOksGroundTruth(gt), gt.keypoints,
+                          OksVariances(std::vector<double>{0.05, 0.1})),
+            1.0);
 }
 
 }  // namespace
