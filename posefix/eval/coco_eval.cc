@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -106,6 +107,14 @@ absl::Status ValidateCocoEvalParams(const CocoEvalParams& params) {
   }
   if (params.recall_thresholds.empty()) {
     return FieldError(kSource, "recall_thresholds", "is empty");
+  }
+  for (size_t r = 0; r < params.recall_thresholds.size(); ++r) {
+    const double threshold = params.recall_thresholds[r];
+    if (!(threshold >= 0 && threshold <= 1) ||
+        (r > 0 && threshold < params.recall_thresholds[r - 1])) {
+      return FieldError(kSource, absl::StrCat("recall_thresholds[", r, "]"),
+                        "must be in [0, 1], in increasing order");
+    }
   }
   if (params.area_ranges.empty()) return FieldError(kSource, "area_ranges", "is empty");
   return absl::OkStatus();
@@ -250,15 +259,16 @@ CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
   const size_t num_dts = cell.dts.size();
   const size_t num_thresholds = thresholds.size();
   CellMatches matches;
-  matches.dt_match.assign(num_thresholds, std::vector<int>(num_dts, -1));
-  matches.dt_ignore.assign(num_thresholds, std::vector<char>(num_dts, 0));
+  matches.num_dts = static_cast<int>(num_dts);
+  matches.dt_match.assign(num_thresholds * num_dts, -1);
+  matches.dt_ignore.assign(num_thresholds * num_dts, 0);
 
   // Ground truths that count first, each group in file order.
-  std::vector<int> order;
-  std::vector<char> gt_ignore(num_gts);
-  order.reserve(num_gts);
+  absl::InlinedVector<int, 16> order;
+  absl::InlinedVector<char, 16> gt_ignore(num_gts), gt_crowd(num_gts), gt_taken(num_gts);
   for (size_t g = 0; g < num_gts; ++g) {
     const PersonAnnotation& gt = *cell.gts[g];
+    gt_crowd[g] = gt.iscrowd;
     gt_ignore[g] = gt.iscrowd || gt.num_keypoints == 0 || OutsideRange(gt.area, area);
     if (!gt_ignore[g]) order.push_back(g);
   }
@@ -266,29 +276,36 @@ CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
   for (size_t g = 0; g < num_gts; ++g) {
     if (gt_ignore[g]) order.push_back(g);
   }
+  // A detection below a threshold with every ground truth matches none.
+  absl::InlinedVector<double, 32> best_oks(num_dts, -1);
+  if (!cell.oks.empty()) {
+    for (size_t d = 0; d < num_dts; ++d) {
+      const double* row = &cell.oks[d * num_gts];
+      best_oks[d] = *std::max_element(row, row + num_gts);
+    }
+  }
 
-  std::vector<char> gt_taken(num_gts);
   for (size_t t = 0; t < num_thresholds; ++t) {
-    std::vector<int>& dt_match = matches.dt_match[t];
-    std::vector<char>& dt_ignore = matches.dt_ignore[t];
-    if (!cell.oks.empty()) {
-      std::fill(gt_taken.begin(), gt_taken.end(), 0);
-      for (size_t d = 0; d < num_dts; ++d) {
-        double best = std::min(thresholds[t], 1 - 1e-10);
-        int m = -1;
-        const double* row = &cell.oks[d * num_gts];
-        for (int g : order) {
-          if (gt_taken[g] && !cell.gts[g]->iscrowd) continue;
-          if (m > -1 && !gt_ignore[m] && gt_ignore[g]) break;
-          if (row[g] < best) continue;
-          best = row[g];
-          m = g;
-        }
-        if (m == -1) continue;
-        dt_ignore[d] = gt_ignore[m];
-        dt_match[d] = m;
-        gt_taken[m] = 1;
+    int* dt_match = matches.dt_match.data() + t * num_dts;
+    char* dt_ignore = matches.dt_ignore.data() + t * num_dts;
+    const double threshold = std::min(thresholds[t], 1 - 1e-10);
+    std::fill(gt_taken.begin(), gt_taken.end(), 0);
+    for (size_t d = 0; d < num_dts; ++d) {
+      if (best_oks[d] < threshold) continue;
+      double best = threshold;
+      int m = -1;
+      const double* row = &cell.oks[d * num_gts];
+      for (int g : order) {
+        if (gt_taken[g] && !gt_crowd[g]) continue;
+        if (m > -1 && !gt_ignore[m] && gt_ignore[g]) break;
+        if (row[g] < best) continue;
+        best = row[g];
+        m = g;
       }
+      if (m == -1) continue;
+      dt_ignore[d] = gt_ignore[m];
+      dt_match[d] = m;
+      gt_taken[m] = 1;
     }
     for (size_t d = 0; d < num_dts; ++d) {
       // pycocotools records the matched ground truth's id, and id 0 reads
@@ -332,15 +349,17 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
       offsets[i + 1] = offsets[i] + category_cells[i].dts.size();
     }
     const size_t num_dts = offsets[num_images];
-    std::vector<double> scores(num_dts);
+    std::vector<std::pair<double, uint32_t>> by_score(num_dts);
     for (size_t i = 0; i < num_images; ++i) {
-      std::copy(category_cells[i].dt_scores.begin(), category_cells[i].dt_scores.end(),
-                scores.begin() + offsets[i]);
+      const std::vector<double>& cell_scores = category_cells[i].dt_scores;
+      for (size_t d = 0; d < cell_scores.size(); ++d) {
+        by_score[offsets[i] + d] = {cell_scores[d], static_cast<uint32_t>(offsets[i] + d)};
+      }
     }
+    std::stable_sort(by_score.begin(), by_score.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<uint32_t> sorted(num_dts);
-    std::iota(sorted.begin(), sorted.end(), 0);
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [&scores](uint32_t a, uint32_t b) { return scores[a] > scores[b]; });
+    for (size_t n = 0; n < num_dts; ++n) sorted[n] = by_score[n].second;
 
     // Rows are addressed through data(): with no detections the vectors are
     // empty, and indexing one (even to take an address) is undefined.
@@ -357,46 +376,60 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
           char* matched_row = matched.data() + t * num_dts + offsets[i];
           char* ignored_row = ignored.data() + t * num_dts + offsets[i];
           for (size_t d = 0; d < cell.dts.size(); ++d) {
-            const int m = cell_matches.dt_match[t][d];
+            const int m = cell_matches.Match(t, d);
             matched_row[d] = m >= 0 && cell.gts[m]->id != 0;
-            ignored_row[d] = cell_matches.dt_ignore[t][d];
+            ignored_row[d] = cell_matches.Ignored(t, d);
           }
         }
       });
       const int64_t num_counted = std::accumulate(counted.begin(), counted.end(), int64_t{0});
       if (num_counted == 0) continue;
+      // The recall tp / num_counted reaches recall threshold r from
+      // tp_needed[r] true positives on (a division is monotone).
+      std::vector<int64_t> tp_needed(num_recalls);
+      for (int r = 0; r < num_recalls; ++r) {
+        const double threshold = params.recall_thresholds[r];
+        int64_t tp = std::max<int64_t>(0, static_cast<int64_t>(threshold * num_counted) - 2);
+        while (tp <= num_counted &&
+               static_cast<double>(tp) / static_cast<double>(num_counted) < threshold) {
+          ++tp;
+        }
+        tp_needed[r] = tp;
+      }
       // Thresholds are independent: one per thread at a time.
       ParallelFor(num_threads, num_thresholds, [&](size_t t) {
-        std::vector<double> recall_curve(num_dts), precision_curve(num_dts);
+        // Precision after each detection, best score first, and for each
+        // recall threshold the first detection whose recall reaches it
+        // (np.searchsorted(recall, thresholds, side='left')).
+        std::vector<double> precision(num_dts);
+        std::vector<size_t> reached(num_recalls, num_dts);
         const char* matched_row = matched.data() + t * num_dts;
         const char* ignored_row = ignored.data() + t * num_dts;
         int64_t tp = 0, fp = 0;
+        int next_recall = 0;
         for (size_t n = 0; n < num_dts; ++n) {
           const uint32_t d = sorted[n];
-          if (!ignored_row[d]) {
-            if (matched_row[d]) {
-              ++tp;
-            } else {
-              ++fp;
-            }
-          }
+          const bool counted = !ignored_row[d];
+          tp += counted && matched_row[d];
+          fp += counted && !matched_row[d];
           const double tp_sum = static_cast<double>(tp);
           const double fp_sum = static_cast<double>(fp);
-          recall_curve[n] = tp_sum / static_cast<double>(num_counted);
-          precision_curve[n] = tp_sum / (fp_sum + tp_sum + kEpsilon);
-        }
-        result.Recall(t, k, a) = num_dts > 0 ? recall_curve[num_dts - 1] : 0;
-        for (size_t n = num_dts; n-- > 1;) {
-          if (precision_curve[n] > precision_curve[n - 1]) {
-            precision_curve[n - 1] = precision_curve[n];
+          precision[n] = tp_sum / (fp_sum + tp_sum + kEpsilon);
+          while (next_recall < num_recalls && tp >= tp_needed[next_recall]) {
+            reached[next_recall++] = n;
           }
         }
-        size_t position = 0;
+        result.Recall(t, k, a) =
+            num_dts > 0 ? static_cast<double>(tp) / static_cast<double>(num_counted) : 0;
+        // The precision envelope: each point the best precision from there on.
+        double best = 0;
+        for (size_t n = num_dts; n-- > 0;) {
+          best = std::max(best, precision[n]);
+          precision[n] = best;
+        }
         for (int r = 0; r < num_recalls; ++r) {
-          const double threshold = params.recall_thresholds[r];
-          while (position < num_dts && recall_curve[position] < threshold) ++position;
           // Recall levels never reached keep precision 0.
-          result.Precision(t, r, k, a) = position < num_dts ? precision_curve[position] : 0;
+          result.Precision(t, r, k, a) = reached[r] < num_dts ? precision[reached[r]] : 0;
         }
       });
     }

@@ -95,12 +95,15 @@ absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult>
 
 // COCOeval.evaluateImg for one cell, one area range and every threshold.
 struct CellMatches {
-  // Per threshold, per detection (cell order): the matched ground truth's
-  // position in cell.gts, or -1.
-  std::vector<std::vector<int>> dt_match;
-  std::vector<std::vector<char>> dt_ignore;
+  int num_dts = 0;
+  // [threshold * num_dts + detection] (cell order): the matched ground
+  // truth's position in cell.gts, or -1; whether the detection is ignored.
+  std::vector<int> dt_match;
+  std::vector<char> dt_ignore;
   // Ground truths that count (not crowd, not keypoint-less, in range).
   int num_counted_gts = 0;
+  int Match(int t, int d) const { return dt_match[t * num_dts + d]; }
+  bool Ignored(int t, int d) const { return dt_ignore[t * num_dts + d]; }
 };
 // `thresholds` must not be below the lowest of the oks_thresholds the cell
 // was prepared with (under it the cell holds bounds, not OKS values).

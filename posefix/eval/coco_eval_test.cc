@@ -1,6 +1,7 @@
 #include "posefix/eval/coco_eval.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -158,6 +159,10 @@ TEST(CocoEvalTest, ValidatesParams) {
   params.max_dets = 0;
   const absl::Status status = ValidateCocoEvalParams(params);
   EXPECT_NE(status.message().find("max_dets"), std::string::npos) << status;
+  params = CocoParams();
+  std::swap(params.recall_thresholds[3], params.recall_thresholds[4]);
+  const absl::Status unordered = ValidateCocoEvalParams(params);
+  EXPECT_NE(unordered.message().find("recall_thresholds"), std::string::npos) << unordered;
 }
 
 }  // namespace

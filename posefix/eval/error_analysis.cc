@@ -179,12 +179,12 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
       if (cell.dts.empty() || cell.gts.empty()) continue;
       const CellMatches matches = MatchCell(cell, range, match_params.oks_thresholds);
       for (size_t d = 0; d < cell.dts.size(); ++d) {
-        const int m = matches.dt_match[0][d];
+        const int m = matches.Match(0, d);
         if (m < 0 || cell.gts[m]->id == 0) continue;
         const PersonAnnotation& gt = *cell.gts[m];
         // Only persons of this area range with labelled keypoints (a match to
         // an ignored ground truth says nothing about this range).
-        if (gt.num_keypoints == 0 || matches.dt_ignore[0][d]) continue;
+        if (gt.num_keypoints == 0 || matches.Ignored(0, d)) continue;
         std::vector<const PersonAnnotation*> others;
         for (int a : by_image.at(cell.image_id)) {
           const PersonAnnotation* candidate = &ground_truth.annotations[a];

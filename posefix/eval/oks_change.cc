@@ -28,8 +28,8 @@ absl::StatusOr<absl::flat_hash_map<const PersonAnnotation*, Match>> MatchResults
     if (cell.gts.empty() || cell.dts.empty()) continue;
     const CellMatches cell_matches = MatchCell(cell, params.area_ranges[0], params.oks_thresholds);
     for (size_t d = 0; d < cell.dts.size(); ++d) {
-      const int m = cell_matches.dt_match[0][d];
-      if (m < 0 || cell_matches.dt_ignore[0][d]) continue;
+      const int m = cell_matches.Match(0, d);
+      if (m < 0 || cell_matches.Ignored(0, d)) continue;
       matches[cell.gts[m]] = {cell.dts[d], cell.oks[d * cell.gts.size() + m]};
     }
   }
