@@ -1,6 +1,7 @@
 #include "posefix/core/coco_io.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -822,26 +823,41 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
     runs.push_back(entries.substr(begin, end - begin));
     begin = end + 1;
   }
+  // Workers take the next run as they finish one (a worker sharing its core
+  // with other work then takes fewer); every run has its own output.
+  std::vector<std::vector<KeypointResult>> parts(runs.size());
+  std::atomic<size_t> next_run{0};
+  std::atomic<bool> failed{false};
   const int num_workers = std::max(1, std::min(options.num_threads, static_cast<int>(runs.size())));
-  std::vector<std::vector<KeypointResult>> parts(num_workers);
-  std::vector<char> parsed(num_workers, false);
-  auto work = [&](size_t worker) {
+  size_t longest_run = 0;
+  for (absl::string_view run : runs) longest_run = std::max(longest_run, run.size());
+  ParallelFor(num_workers, num_workers, [&](size_t) {
+    // Sized once for every run (a parser grown run by run faults in fresh
+    // pages each time).
     ondemand::parser parser;
     std::string buffer;
-    const size_t first = runs.size() * worker / num_workers;
-    const size_t last = runs.size() * (worker + 1) / num_workers;
-    for (size_t run = first; run < last; ++run) {
-      if (!ParsePlainEntries(runs[run], options, known_images, &parser, &buffer, &parts[worker])) {
-        return;
+    if (parser.allocate(longest_run + 2) != simdjson::SUCCESS) {
+      failed = true;
+      return;
+    }
+    buffer.reserve(longest_run + 2 + simdjson::SIMDJSON_PADDING);
+    for (size_t run = next_run++; run < runs.size() && !failed; run = next_run++) {
+      // No result is shorter than 32 bytes: no reallocation, and the pages
+      // reserved beyond the results are never touched.
+      parts[run].reserve(runs[run].size() / 32 + 1);
+      if (!ParsePlainEntries(runs[run], options, known_images, &parser, &buffer, &parts[run])) {
+        failed = true;
       }
     }
-    parsed[worker] = true;
-  };
-  ParallelFor(num_workers, num_workers, work);
-  if (std::find(parsed.begin(), parsed.end(), false) != parsed.end()) return std::nullopt;
-  std::vector<KeypointResult> results = std::move(parts[0]);
-  for (int worker = 1; worker < num_workers; ++worker) {
-    std::move(parts[worker].begin(), parts[worker].end(), std::back_inserter(results));
+  });
+  if (failed) return std::nullopt;
+  size_t total = 0;
+  for (const std::vector<KeypointResult>& part : parts) total += part.size();
+  std::vector<KeypointResult> results;
+  results.reserve(total);
+  for (std::vector<KeypointResult>& part : parts) {
+    std::move(part.begin(), part.end(), std::back_inserter(results));
+    std::vector<KeypointResult>().swap(part);
   }
   return results;
 }

@@ -221,6 +221,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
       std::min(*std::min_element(params.oks_thresholds.begin(), params.oks_thresholds.end()),
                1 - 1e-10) -
       1e-9;
+  const std::vector<double> inverse_variances = InverseVariances(params.variances);
   ParallelFor(num_threads, cells.size(), [&](size_t c) {
     EvalCell& cell = cells[c];
     std::stable_sort(cell.dts.begin(), cell.dts.end(),
@@ -242,7 +243,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     for (size_t d = 0; d < cell.dts.size(); ++d) {
       const Pose& pose = results[cell.dts[d]].keypoints;
       for (size_t g = 0; g < num_gts; ++g) {
-        const double bound = OksUpperBound(cell.oks_gts[g], pose, params.variances);
+        const double bound = OksUpperBound(cell.oks_gts[g], pose, inverse_variances);
         cell.oks[d * num_gts + g] =
             bound < never_matched
                 ? bound

@@ -1,6 +1,7 @@
 #include "posefix/eval/oks.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "posefix/core/keypoint_schema.h"
@@ -97,48 +98,69 @@ double KeypointSimilarity(double dx, double dy, double variance, double area) {
 }
 
 namespace {
-
-// Calls exponent(e) for every keypoint OKS averages, in keypoint order, with
-// e = d^2 / (2 sigma)^2 / (area + eps) / 2 (the similarity is exp(-e)).
-template <typename Exponent>
-void ForEachOksExponent(const OksGroundTruth& gt, const Pose& detection,
-                        absl::Span<const double> variances, const Exponent& exponent) {
-  const size_t k = variances.size();
-  const double area = gt.area + kEpsilon;
+// Calls distance(j, d^2) for every keypoint j OKS averages, in keypoint
+// order: to the labelled keypoint, or to the enlarged box when none is.
+template <typename Distance>
+void ForEachOksDistance(const OksGroundTruth& gt, const Pose& detection, size_t num_keypoints,
+                        const Distance& distance) {
   if (gt.num_labelled > 0) {
-    for (size_t j = 0; j < k; ++j) {
+    for (size_t j = 0; j < num_keypoints; ++j) {
       if (!gt.labelled[j]) continue;
       const double dx = detection[j].x - gt.x[j];
       const double dy = detection[j].y - gt.y[j];
-      exponent((dx * dx + dy * dy) / variances[j] / area / 2);
+      distance(j, dx * dx + dy * dy);
     }
   } else {
-    for (size_t j = 0; j < k; ++j) {
+    for (size_t j = 0; j < num_keypoints; ++j) {
       const double xd = detection[j].x;
       const double yd = detection[j].y;
       const double dx = std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1);
       const double dy = std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1);
-      exponent((dx * dx + dy * dy) / variances[j] / area / 2);
+      distance(j, dx * dx + dy * dy);
     }
   }
+}
+
+// exp(-k / 4) rounded up, for k < kBoundSteps; exp(-e) <= kStep[floor(4e)].
+constexpr int kBoundSteps = 64;
+const std::array<double, kBoundSteps>& BoundSteps() {
+  static const std::array<double, kBoundSteps> steps = [] {
+    std::array<double, kBoundSteps> values;
+    for (int k = 0; k < kBoundSteps; ++k) values[k] = std::nextafter(std::exp(-k / 4.0), 2.0);
+    return values;
+  }();
+  return steps;
 }
 
 }  // namespace
 
 double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
                   absl::Span<const double> variances, double* scratch) {
+  const double area = gt.area + kEpsilon;
   size_t n = 0;
-  ForEachOksExponent(gt, detection, variances, [&](double e) { scratch[n++] = std::exp(-e); });
+  ForEachOksDistance(gt, detection, variances.size(), [&](size_t j, double squared) {
+    scratch[n++] = std::exp(-(squared / variances[j] / area / 2));
+  });
   return NumpySum(scratch, n) / static_cast<double>(n);
 }
 
+std::vector<double> InverseVariances(absl::Span<const double> variances) {
+  std::vector<double> inverse;
+  inverse.reserve(variances.size());
+  for (double variance : variances) inverse.push_back(1 / variance);
+  return inverse;
+}
+
 double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
-                     absl::Span<const double> variances) {
+                     absl::Span<const double> inverse_variances) {
+  const std::array<double, kBoundSteps>& steps = BoundSteps();
+  // 4e, by products instead of the three divisions (a few ulps apart).
+  const double scale = 2 / (gt.area + kEpsilon);
   double sum = 0;
   size_t n = 0;
-  // exp(e) >= 1 + e + e^2 / 2 for e >= 0.
-  ForEachOksExponent(gt, detection, variances, [&](double e) {
-    sum += 1 / (1 + e * (1 + e / 2));
+  ForEachOksDistance(gt, detection, inverse_variances.size(), [&](size_t j, double squared) {
+    const double quarters = squared * inverse_variances[j] * scale;
+    sum += steps[quarters < kBoundSteps - 1 ? static_cast<int>(quarters) : kBoundSteps - 1];
     ++n;
   });
   return sum / static_cast<double>(n);

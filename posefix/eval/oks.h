@@ -44,11 +44,16 @@ OksGroundTruth MakeOksGroundTruth(const PersonAnnotation& annotation);
 double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
                   absl::Span<const double> variances, double* scratch);
 
-// An upper bound of ComputeOks(gt, detection, variances) that needs no exp
-// (each similarity exp(-e) is at most 1 / (1 + e + e^2 / 2)); the evaluator
-// skips the exact OKS of a pair whose bound is below every threshold.
+// 1 / variance per keypoint, for OksUpperBound.
+std::vector<double> InverseVariances(absl::Span<const double> variances);
+
+// An upper bound of ComputeOks(gt, detection, variances) that needs no exp:
+// each similarity exp(-e) is at most exp(-floor(4e) / 4), tabulated up to
+// e = 16 (so at most e^(1/4) times the OKS, plus 2e-7). The evaluator skips the exact OKS of a
+// pair whose bound is below every threshold. The bound may fall short of
+// the OKS by rounding, a few ulps at most.
 double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
-                     absl::Span<const double> variances);
+                     absl::Span<const double> inverse_variances);
 
 // Per-keypoint similarity exp(-d^2 / (2 sigma)^2 / (area + eps) / 2).
 double KeypointSimilarity(double dx, double dy, double variance, double area);

@@ -116,8 +116,10 @@ TEST(OksUpperBoundTest, IsAtLeastTheOksAndTightNearOne) {
     }
     const OksGroundTruth oks_gt = MakeOksGroundTruth(gt);
     const double oks = ComputeOks(oks_gt, detection, variances, scratch.data());
-    const double bound = OksUpperBound(oks_gt, detection, variances);
-    ASSERT_GE(bound, oks) << "trial " << trial;
+    const double bound = OksUpperBound(oks_gt, detection, InverseVariances(variances));
+    // Within rounding of the OKS or above it, and within e^(1/4) of it.
+    ASSERT_GE(bound, oks * (1 - 1e-14)) << "trial " << trial;
+    ASSERT_LE(bound, oks * std::exp(0.25) + 1e-6) << "trial " << trial;
     if (oks < 0.1) {
       ++far_pairs;
       ruled_out += bound < 0.5;
@@ -129,8 +131,8 @@ TEST(OksUpperBoundTest, IsAtLeastTheOksAndTightNearOne) {
   EXPECT_GT(ruled_out, 0.9 * far_pairs) << ruled_out << " of " << far_pairs;
   const PersonAnnotation gt = Person({{10, 20, 2}, {30, 40, 1}}, 100, {0, 0, 10, 10});
   EXPECT_EQ(OksUpperBound(MakeOksGroundTruth(gt), gt.keypoints,
-                          OksVariances(std::vector<double>{0.05, 0.1})),
-            1.0);
+                          InverseVariances(OksVariances(std::vector<double>{0.05, 0.1}))),
+            std::nextafter(1.0, 2.0));
 }
 
 }  // namespace
