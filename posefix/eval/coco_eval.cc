@@ -198,21 +198,37 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     }
     cells[category->second * num_images + image->second].gts.push_back(&annotation);
   }
-  for (size_t r = 0; r < results.size(); ++r) {
+  // Each result's cell, looked up in parallel; -1: a category not evaluated.
+  constexpr int kNoCategory = -1, kUnknownImage = -2, kWrongKeypoints = -3;
+  std::vector<int> result_cells(results.size());
+  ParallelFor(num_threads, results.size(), [&](size_t r) {
     const KeypointResult& result = results[r];
     auto image = image_index.find(result.image_id);
-    if (image == image_index.end()) {
-      return FieldError("results", absl::StrCat("[", r, "].image_id"),
-                        absl::StrCat("image ", result.image_id, " is not in the ground truth"));
-    }
-    if (result.keypoints.size() != num_keypoints) {
-      return FieldError(
-          "results", absl::StrCat("[", r, "].keypoints"),
-          absl::StrCat("has ", result.keypoints.size(), " keypoints, the schema ", num_keypoints));
-    }
     auto category = category_index.find(result.category_id);
-    if (category == category_index.end()) continue;
-    cells[category->second * num_images + image->second].dts.push_back(static_cast<int>(r));
+    result_cells[r] = image == image_index.end()                  ? kUnknownImage
+                      : result.keypoints.size() != num_keypoints ? kWrongKeypoints
+                      : category == category_index.end()
+                          ? kNoCategory
+                          : static_cast<int>(category->second * num_images + image->second);
+  });
+  std::vector<int> cell_sizes(cells.size());
+  for (size_t r = 0; r < results.size(); ++r) {
+    const int cell = result_cells[r];
+    if (cell == kUnknownImage) {
+      return FieldError(
+          "results", absl::StrCat("[", r, "].image_id"),
+          absl::StrCat("image ", results[r].image_id, " is not in the ground truth"));
+    }
+    if (cell == kWrongKeypoints) {
+      return FieldError("results", absl::StrCat("[", r, "].keypoints"),
+                        absl::StrCat("has ", results[r].keypoints.size(),
+                                     " keypoints, the schema ", num_keypoints));
+    }
+    if (cell >= 0) ++cell_sizes[cell];
+  }
+  for (size_t c = 0; c < cells.size(); ++c) cells[c].dts.reserve(cell_sizes[c]);
+  for (size_t r = 0; r < results.size(); ++r) {
+    if (result_cells[r] >= 0) cells[result_cells[r]].dts.push_back(static_cast<int>(r));
   }
 
   // MatchCell compares an OKS with min(threshold, 1 - 1e-10); an OKS below
@@ -224,15 +240,21 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
   const std::vector<double> inverse_variances = InverseVariances(params.variances);
   ParallelFor(num_threads, cells.size(), [&](size_t c) {
     EvalCell& cell = cells[c];
-    std::stable_sort(cell.dts.begin(), cell.dts.end(),
-                     [&results](int a, int b) { return results[a].score > results[b].score; });
-    if (cell.dts.size() > static_cast<size_t>(params.max_dets)) cell.dts.resize(params.max_dets);
-    cell.dt_areas.reserve(cell.dts.size());
-    cell.dt_scores.reserve(cell.dts.size());
-    for (int r : cell.dts) {
+    // Best score first, file order among equal scores (a stable sort).
+    absl::InlinedVector<std::pair<double, int>, 32> by_score;
+    for (int r : cell.dts) by_score.emplace_back(results[r].score, r);
+    std::sort(by_score.begin(), by_score.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    by_score.resize(std::min(by_score.size(), static_cast<size_t>(params.max_dets)));
+    cell.dts.clear();
+    cell.dt_areas.reserve(by_score.size());
+    cell.dt_scores.reserve(by_score.size());
+    for (const auto& [score, r] : by_score) {
+      cell.dts.push_back(r);
       cell.dt_areas.push_back(result_areas.empty() ? KeypointExtentArea(results[r].keypoints)
                                                    : result_areas[r]);
-      cell.dt_scores.push_back(results[r].score);
+      cell.dt_scores.push_back(score);
     }
     cell.oks_gts.reserve(cell.gts.size());
     for (const PersonAnnotation* gt : cell.gts) cell.oks_gts.push_back(MakeOksGroundTruth(*gt));
@@ -357,8 +379,16 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
         by_score[offsets[i] + d] = {cell_scores[d], static_cast<uint32_t>(offsets[i] + d)};
       }
     }
-    std::stable_sort(by_score.begin(), by_score.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    // Unique indices make the order total; the two halves sort on two
+    // threads, then merge.
+    auto better = [](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    const auto middle = by_score.begin() + (num_threads > 1 ? num_dts / 2 : num_dts);
+    ParallelFor(num_threads, 2, [&](size_t half) {
+      std::sort(half == 0 ? by_score.begin() : middle, half == 0 ? middle : by_score.end(), better);
+    });
+    std::inplace_merge(by_score.begin(), middle, by_score.end(), better);
     std::vector<uint32_t> sorted(num_dts);
     for (size_t n = 0; n < num_dts; ++n) sorted[n] = by_score[n].second;
 
