@@ -58,16 +58,18 @@ const std::string* FindExtra(const ExtraFields& extra, absl::string_view key) {
 }  // namespace
 
 absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult> results,
-                                                absl::string_view source) {
-  std::vector<double> areas;
-  areas.reserve(results.size());
+                                                absl::string_view source, int num_threads) {
   const std::string* first_box = results.empty() ? nullptr : FindExtra(results[0].extra, "bbox");
   const bool use_boxes = first_box != nullptr && absl::StripAsciiWhitespace(*first_box) != "[]";
+  if (!use_boxes) {
+    std::vector<double> areas(results.size());
+    ParallelFor(num_threads, results.size(),
+                [&](size_t r) { areas[r] = KeypointExtentArea(results[r].keypoints); });
+    return areas;
+  }
+  std::vector<double> areas;
+  areas.reserve(results.size());
   for (size_t r = 0; r < results.size(); ++r) {
-    if (!use_boxes) {
-      areas.push_back(KeypointExtentArea(results[r].keypoints));
-      continue;
-    }
     const std::string field = absl::StrCat("[", r, "].bbox");
     const std::string* box = FindExtra(results[r].extra, "bbox");
     if (box == nullptr) {
@@ -392,78 +394,84 @@ CocoEvalResult Accumulate(absl::Span<const EvalCell> cells, const CocoEvalParams
     std::vector<uint32_t> sorted(num_dts);
     for (size_t n = 0; n < num_dts; ++n) sorted[n] = by_score[n].second;
 
-    // Rows are addressed through data(): with no detections the vectors are
-    // empty, and indexing one (even to take an address) is undefined.
-    std::vector<char> matched(static_cast<size_t>(num_thresholds) * num_dts);
-    std::vector<char> ignored(static_cast<size_t>(num_thresholds) * num_dts);
-    for (int a = 0; a < num_areas; ++a) {
-      std::vector<int> counted(num_images, 0);
-      ParallelFor(num_threads, num_images, [&](size_t i) {
-        const EvalCell& cell = category_cells[i];
-        if (cell.gts.empty() && cell.dts.empty()) return;
-        CellMatches cell_matches = MatchCell(cell, params.area_ranges[a], params.oks_thresholds);
-        counted[i] = cell_matches.num_counted_gts;
+    // What each detection counts as, per row [area][threshold], in image
+    // order; one sweep over the images matches every area range.
+    enum Outcome : uint8_t { kFalsePositive, kTruePositive, kIgnored };
+    const size_t num_rows = static_cast<size_t>(num_areas) * num_thresholds;
+    // Rows are addressed through data(): with no detections the vector is
+    // empty, and indexing it (even to take an address) is undefined.
+    std::vector<uint8_t> outcomes(num_rows * num_dts);
+    std::vector<int> counted(static_cast<size_t>(num_areas) * num_images, 0);
+    ParallelFor(num_threads, num_images, [&](size_t i) {
+      const EvalCell& cell = category_cells[i];
+      if (cell.gts.empty() && cell.dts.empty()) return;
+      for (int a = 0; a < num_areas; ++a) {
+        const CellMatches matches = MatchCell(cell, params.area_ranges[a], params.oks_thresholds);
+        counted[a * num_images + i] = matches.num_counted_gts;
         for (int t = 0; t < num_thresholds; ++t) {
-          char* matched_row = matched.data() + t * num_dts + offsets[i];
-          char* ignored_row = ignored.data() + t * num_dts + offsets[i];
+          uint8_t* row = outcomes.data() + (a * num_thresholds + t) * num_dts + offsets[i];
           for (size_t d = 0; d < cell.dts.size(); ++d) {
-            const int m = cell_matches.Match(t, d);
-            matched_row[d] = m >= 0 && cell.gts[m]->id != 0;
-            ignored_row[d] = cell_matches.Ignored(t, d);
+            const int m = matches.Match(t, d);
+            row[d] = matches.Ignored(t, d)              ? kIgnored
+                     : m >= 0 && cell.gts[m]->id != 0 ? kTruePositive
+                                                       : kFalsePositive;
           }
         }
-      });
-      const int64_t num_counted = std::accumulate(counted.begin(), counted.end(), int64_t{0});
-      if (num_counted == 0) continue;
-      // The recall tp / num_counted reaches recall threshold r from
-      // tp_needed[r] true positives on (a division is monotone).
-      std::vector<int64_t> tp_needed(num_recalls);
+      }
+    });
+    // The recall tp / num_counted reaches recall threshold r from
+    // tp_needed[a][r] true positives on (a division is monotone).
+    std::vector<int64_t> num_counted(num_areas);
+    std::vector<int64_t> tp_needed(static_cast<size_t>(num_areas) * num_recalls);
+    for (int a = 0; a < num_areas; ++a) {
+      num_counted[a] = std::accumulate(counted.begin() + a * num_images,
+                                       counted.begin() + (a + 1) * num_images, int64_t{0});
       for (int r = 0; r < num_recalls; ++r) {
         const double threshold = params.recall_thresholds[r];
-        int64_t tp = std::max<int64_t>(0, static_cast<int64_t>(threshold * num_counted) - 2);
-        while (tp <= num_counted &&
-               static_cast<double>(tp) / static_cast<double>(num_counted) < threshold) {
+        int64_t tp = std::max<int64_t>(0, static_cast<int64_t>(threshold * num_counted[a]) - 2);
+        while (tp <= num_counted[a] &&
+               static_cast<double>(tp) / static_cast<double>(num_counted[a]) < threshold) {
           ++tp;
         }
-        tp_needed[r] = tp;
+        tp_needed[a * num_recalls + r] = tp;
       }
-      // Thresholds are independent: one per thread at a time.
-      ParallelFor(num_threads, num_thresholds, [&](size_t t) {
-        // Precision after each detection, best score first, and for each
-        // recall threshold the first detection whose recall reaches it
-        // (np.searchsorted(recall, thresholds, side='left')).
-        std::vector<double> precision(num_dts);
-        std::vector<size_t> reached(num_recalls, num_dts);
-        const char* matched_row = matched.data() + t * num_dts;
-        const char* ignored_row = ignored.data() + t * num_dts;
-        int64_t tp = 0, fp = 0;
-        int next_recall = 0;
-        for (size_t n = 0; n < num_dts; ++n) {
-          const uint32_t d = sorted[n];
-          const bool counted = !ignored_row[d];
-          tp += counted && matched_row[d];
-          fp += counted && !matched_row[d];
-          const double tp_sum = static_cast<double>(tp);
-          const double fp_sum = static_cast<double>(fp);
-          precision[n] = tp_sum / (fp_sum + tp_sum + kEpsilon);
-          while (next_recall < num_recalls && tp >= tp_needed[next_recall]) {
-            reached[next_recall++] = n;
-          }
-        }
-        result.Recall(t, k, a) =
-            num_dts > 0 ? static_cast<double>(tp) / static_cast<double>(num_counted) : 0;
-        // The precision envelope: each point the best precision from there on.
-        double best = 0;
-        for (size_t n = num_dts; n-- > 0;) {
-          best = std::max(best, precision[n]);
-          precision[n] = best;
-        }
-        for (int r = 0; r < num_recalls; ++r) {
-          // Recall levels never reached keep precision 0.
-          result.Precision(t, r, k, a) = reached[r] < num_dts ? precision[reached[r]] : 0;
-        }
-      });
     }
+    // Rows are independent: one per thread at a time.
+    ParallelFor(num_threads, num_rows, [&](size_t row) {
+      const int a = static_cast<int>(row / num_thresholds);
+      const int t = static_cast<int>(row % num_thresholds);
+      if (num_counted[a] == 0) return;
+      // Precision after each detection, best score first, and for each
+      // recall threshold the first detection whose recall reaches it
+      // (np.searchsorted(recall, thresholds, side='left')).
+      std::vector<double> precision(num_dts);
+      std::vector<size_t> reached(num_recalls, num_dts);
+      const uint8_t* outcome = outcomes.data() + row * num_dts;
+      const int64_t* needed = tp_needed.data() + a * num_recalls;
+      int64_t tp = 0, fp = 0;
+      int next_recall = 0;
+      for (size_t n = 0; n < num_dts; ++n) {
+        const uint8_t counts_as = outcome[sorted[n]];
+        tp += counts_as == kTruePositive;
+        fp += counts_as == kFalsePositive;
+        const double tp_sum = static_cast<double>(tp);
+        const double fp_sum = static_cast<double>(fp);
+        precision[n] = tp_sum / (fp_sum + tp_sum + kEpsilon);
+        while (next_recall < num_recalls && tp >= needed[next_recall]) reached[next_recall++] = n;
+      }
+      result.Recall(t, k, a) =
+          num_dts > 0 ? static_cast<double>(tp) / static_cast<double>(num_counted[a]) : 0;
+      // The precision envelope: each point the best precision from there on.
+      double best = 0;
+      for (size_t n = num_dts; n-- > 0;) {
+        best = std::max(best, precision[n]);
+        precision[n] = best;
+      }
+      for (int r = 0; r < num_recalls; ++r) {
+        // Recall levels never reached keep precision 0.
+        result.Precision(t, r, k, a) = reached[r] < num_dts ? precision[reached[r]] : 0;
+      }
+    });
   }
   return result;
 }

@@ -91,7 +91,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
 double KeypointExtentArea(const Pose& pose);
 
 absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult> results,
-                                                absl::string_view source);
+                                                absl::string_view source, int num_threads = 1);
 
 // COCOeval.evaluateImg for one cell, one area range and every threshold.
 struct CellMatches {

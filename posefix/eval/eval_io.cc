@@ -31,9 +31,9 @@ ResultsReadOptions EvalResultsOptions(int num_keypoints, int num_threads) {
 }
 
 absl::StatusOr<EvalResults> ToEvalResults(const std::string& path,
-                                          std::vector<KeypointResult> results) {
+                                          std::vector<KeypointResult> results, int num_threads) {
   EvalResults loaded;
-  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(results, path));
+  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(results, path, num_threads));
   // The other members are not needed past this point.
   for (KeypointResult& result : results) ExtraFields().swap(result.extra);
   loaded.results = std::move(results);
@@ -46,7 +46,7 @@ absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, absl::stri
   ResultsReadOptions options = EvalResultsOptions(num_keypoints, num_threads);
   options.ground_truth = &ground_truth;
   ASSIGN_OR_RETURN(std::vector<KeypointResult> results, ParseCocoResults(path, text, options));
-  return ToEvalResults(path, std::move(results));
+  return ToEvalResults(path, std::move(results), num_threads);
 }
 
 }  // namespace
@@ -86,7 +86,7 @@ absl::StatusOr<EvalInputs> ReadEvalInputs(const std::string& ground_truth_path,
                                       num_keypoints, num_threads));
     return inputs;
   }
-  ASSIGN_OR_RETURN(inputs.results, ToEvalResults(results_path, *std::move(results)));
+  ASSIGN_OR_RETURN(inputs.results, ToEvalResults(results_path, *std::move(results), num_threads));
   return inputs;
 }
 
