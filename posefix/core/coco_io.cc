@@ -727,16 +727,14 @@ bool PlainResult(ondemand::value value, const ResultsReadOptions& options,
   unsigned seen = 0;
   for (auto member : object) {
     ondemand::field field;
-    std::string_view name;
-    if (std::move(member).get(field) != simdjson::SUCCESS ||
-        field.unescaped_key().get(name) != simdjson::SUCCESS) {
-      return false;
-    }
-    const unsigned bit = name == "image_id"      ? kImageId
-                         : name == "category_id" ? kCategoryId
-                         : name == "keypoints"   ? kKeypoints
-                         : name == "score"       ? kScore
-                                                 : 0;
+    if (std::move(member).get(field) != simdjson::SUCCESS) return false;
+    // Compared as written: a name spelled with escapes takes the DOM path.
+    const ondemand::raw_json_string name = field.key();
+    const unsigned bit = name.unsafe_is_equal("image_id")      ? kImageId
+                         : name.unsafe_is_equal("category_id") ? kCategoryId
+                         : name.unsafe_is_equal("keypoints")   ? kKeypoints
+                         : name.unsafe_is_equal("score")       ? kScore
+                                                               : 0;
     if (bit == 0 || (seen & bit) != 0) return false;
     seen |= bit;
     const bool read = bit == kImageId      ? PlainInteger(field.value(), &result->image_id)
