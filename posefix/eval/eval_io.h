@@ -27,7 +27,8 @@ absl::StatusOr<EvalResults> ReadEvalResults(const std::string& path,
                                             int num_threads = 1);
 
 // The ground truth and a results file over it, as the two functions above
-// read them; the results file comes from disk while the ground truth parses.
+// read them, with the same errors; the results parse while the ground truth
+// does.
 struct EvalInputs {
   CocoDataset ground_truth;
   EvalResults results;

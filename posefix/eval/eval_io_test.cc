@@ -3,7 +3,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "posefix/core/file_util.h"
 
 namespace posefix {
 namespace {
@@ -58,6 +60,29 @@ TEST(EvalIoTest, InputsReadTogetherAsApart) {
   for (size_t i = 0; i < dt->results.size(); ++i) {
     EXPECT_EQ(inputs->results.results[i].keypoints, dt->results[i].keypoints);
     EXPECT_EQ(inputs->results.results[i].score, dt->results[i].score);
+  }
+  // A result on an image the ground truth lacks, then a malformed entry, or
+  // only the latter: the error of ReadEvalResults, for the first entry at
+  // fault.
+  std::string keypoints = "0";
+  for (int i = 1; i < 51; ++i) keypoints += ", 0";
+  const auto entry = [&keypoints](int64_t image_id, const std::string& score) {
+    return absl::StrCat(R"({"image_id": )", image_id, R"(, "category_id": 1, "keypoints": [)",
+                        keypoints, R"(], "score": )", score, "}");
+  };
+  for (const std::string& text :
+       {absl::StrCat("[", entry(139099, "1"), ",", entry(5, "1"), "]"),
+        absl::StrCat("[", entry(5, "1"), ",", entry(139099, "\"x\""), "]"),
+        absl::StrCat("[", entry(139099, "1"), ",", entry(139099, "\"x\""), "]")}) {
+    const std::string bad_path = ::testing::TempDir() + "/bad_results.json";
+    ASSERT_TRUE(WriteFileAtomically(bad_path, text).ok());
+    absl::StatusOr<EvalInputs> together = ReadEvalInputs(gt_path, bad_path, 17, 2);
+    absl::StatusOr<EvalResults> apart = ReadEvalResults(bad_path, *gt, 17);
+    ASSERT_FALSE(together.ok()) << text;
+    ASSERT_FALSE(apart.ok()) << text;
+    EXPECT_EQ(together.status().message(), apart.status().message());
+    EXPECT_NE(together.status().message().find("bad_results.json"), std::string::npos)
+        << together.status();
   }
   // Either file missing: the error names it.
   for (const auto& [gt_file, dt_file] :
