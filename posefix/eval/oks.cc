@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "posefix/core/keypoint_schema.h"
 
@@ -153,6 +154,9 @@ std::vector<double> InverseVariances(absl::Span<const double> variances) {
 
 double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
                      absl::Span<const double> inverse_variances) {
+  // A negative area (never read from a file: the reader refuses it) makes
+  // similarities above 1; no bound then.
+  if (!(gt.area + kEpsilon > 0)) return std::numeric_limits<double>::infinity();
   const std::array<double, kBoundSteps>& steps = BoundSteps();
   // 4e, by products instead of the three divisions (a few ulps apart).
   const double scale = 2 / (gt.area + kEpsilon);

@@ -1,6 +1,7 @@
 #include "posefix/eval/oks.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -129,6 +130,11 @@ TEST(OksUpperBoundTest, IsAtLeastTheOksAndTightNearOne) {
   // far from the ground truth.
   ASSERT_GT(far_pairs, 500);
   EXPECT_GT(ruled_out, 0.9 * far_pairs) << ruled_out << " of " << far_pairs;
+  // No bound for a negative area (its similarities exceed 1).
+  const PersonAnnotation negative = Person({{10, 20, 2}}, -100, {0, 0, 10, 10});
+  EXPECT_EQ(OksUpperBound(MakeOksGroundTruth(negative), {{50, 20, 1}},
+                          InverseVariances(OksVariances(std::vector<double>{0.05}))),
+            std::numeric_limits<double>::infinity());
   const PersonAnnotation gt = Person({{10, 20, 2}, {30, 40, 1}}, 100, {0, 0, 10, 10});
   EXPECT_EQ(OksUpperBound(MakeOksGroundTruth(gt), gt.keypoints,
                           InverseVariances(OksVariances(std::vector<double>{0.05, 0.1}))),
