@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
@@ -302,7 +303,7 @@ CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
     if (gt_ignore[g]) order.push_back(g);
   }
   // A detection below a threshold with every ground truth matches none.
-  absl::InlinedVector<double, 32> best_oks(num_dts, -1);
+  absl::InlinedVector<double, 32> best_oks(num_dts, -std::numeric_limits<double>::infinity());
   if (!cell.oks.empty()) {
     for (size_t d = 0; d < num_dts; ++d) {
       const double* row = &cell.oks[d * num_gts];
@@ -315,7 +316,7 @@ CellMatches MatchCell(const EvalCell& cell, const AreaRange& area,
     char* dt_ignore = matches.dt_ignore.data() + t * num_dts;
     const double threshold = std::min(thresholds[t], 1 - 1e-10);
     std::fill(gt_taken.begin(), gt_taken.end(), 0);
-    for (size_t d = 0; d < num_dts; ++d) {
+    for (size_t d = 0; d < num_dts && !cell.oks.empty(); ++d) {
       if (best_oks[d] < threshold) continue;
       double best = threshold;
       int m = -1;
