@@ -1,5 +1,6 @@
 #include "posefix/eval/coco_eval.h"
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/eval/eval_io.h"
+#include "posefix/eval/oks.h"
 #include "rapidjson/document.h"
 
 namespace posefix {
@@ -163,6 +165,73 @@ TEST(CocoEvalTest, ValidatesParams) {
   std::swap(params.recall_thresholds[3], params.recall_thresholds[4]);
   const absl::Status unordered = ValidateCocoEvalParams(params);
   EXPECT_NE(unordered.message().find("recall_thresholds"), std::string::npos) << unordered;
+}
+
+// Pairs ruled out by OksUpperBound keep a bound instead of their OKS: the
+// matches at every threshold and area are those of the exact OKS matrix,
+// on people crowded enough that many OKS fall near the thresholds.
+TEST(CocoEvalTest, BoundedPairsMatchAsTheExactOks) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  CocoDataset gt;
+  gt.categories.push_back({1, "person", {}, {}});
+  std::vector<KeypointResult> results;
+  for (int64_t image = 1; image <= 200; ++image) {
+    gt.images.push_back({image, "x.jpg", 640, 480, {}});
+    for (int p = 0; p < 3; ++p) {
+      PersonAnnotation person;
+      person.id = static_cast<int64_t>(gt.annotations.size()) + 1;
+      person.image_id = image;
+      person.category_id = 1;
+      const double size = 20 + 150 * unit(rng), x = 200 * unit(rng), y = 200 * unit(rng);
+      person.bbox = {x, y, size, size * 2};
+      person.area = size * size;
+      for (int j = 0; j < 17; ++j) {
+        const bool labelled = p == 2 ? false : unit(rng) < 0.8;
+        person.keypoints.push_back(
+            {x + size * unit(rng), y + 2 * size * unit(rng), labelled ? 2.0 : 0.0});
+        person.num_keypoints += labelled;
+      }
+      gt.annotations.push_back(person);
+      for (int copy = 0; copy < 5; ++copy) {
+        KeypointResult result;
+        result.image_id = image;
+        result.category_id = 1;
+        result.score = unit(rng);
+        const double noise = 0.02 * size * (1 << copy);
+        for (const Keypoint& k : person.keypoints) {
+          result.keypoints.push_back({k.x + noise * normal(rng), k.y + noise * normal(rng), 1});
+        }
+        results.push_back(std::move(result));
+      }
+    }
+  }
+  const CocoEvalParams params = CocoParams();
+  absl::StatusOr<std::vector<EvalCell>> cells = PrepareEvalCells(gt, results, params);
+  ASSERT_TRUE(cells.ok()) << cells.status();
+  int bounded = 0;
+  for (const EvalCell& cell : *cells) {
+    std::vector<const Pose*> poses;
+    for (int r : cell.dts) poses.push_back(&results[r].keypoints);
+    EvalCell exact = cell;
+    exact.oks = ComputeOksMatrix(cell.oks_gts, poses, params.variances);
+    for (size_t i = 0; i < cell.oks.size(); ++i) {
+      if (cell.oks[i] == exact.oks[i]) continue;
+      ++bounded;
+      EXPECT_LT(exact.oks[i], 0.5);
+      EXPECT_LT(cell.oks[i], 0.5);
+      EXPECT_GE(cell.oks[i], exact.oks[i]);
+    }
+    for (const AreaRange& area : params.area_ranges) {
+      const CellMatches got = MatchCell(cell, area, params.oks_thresholds);
+      const CellMatches want = MatchCell(exact, area, params.oks_thresholds);
+      EXPECT_EQ(got.dt_match, want.dt_match) << cell.image_id << " " << area.label;
+      EXPECT_EQ(got.dt_ignore, want.dt_ignore) << cell.image_id << " " << area.label;
+      EXPECT_EQ(got.num_counted_gts, want.num_counted_gts);
+    }
+  }
+  EXPECT_GT(bounded, 1000);
 }
 
 }  // namespace
