@@ -48,8 +48,9 @@ int Main() {
   }
   request.schema = *std::move(schema);
   request.analyze = FLAGS_analyze;
-  if (!FLAGS_baseline_dt.empty())
+  if (!FLAGS_baseline_dt.empty()) {
     request.baseline_results_file = ResolveUserPath(FLAGS_baseline_dt);
+  }
   request.num_threads = FLAGS_threads;
   EvaluateTimings timings;
   absl::StatusOr<EvaluationMetrics> metrics = RunEvaluation(request, &timings);

@@ -99,30 +99,28 @@ double KeypointSimilarity(double dx, double dy, double variance, double area) {
 }
 
 namespace {
-// Calls distance(j, d^2) for every keypoint j OKS averages, in keypoint
-// order: to the labelled keypoint, or to the enlarged box when none is.
-template <typename Distance>
-void ForEachOksDistance(const OksGroundTruth& gt, const Pose& detection, size_t num_keypoints,
-                        const Distance& distance) {
+
+// Calls offset(j, dx, dy) for every keypoint j OKS averages, in keypoint
+// order: from the labelled keypoint, or from the enlarged box when none is.
+template <typename Offset>
+void ForEachOksOffset(const OksGroundTruth& gt, const Pose& detection, size_t num_keypoints,
+                      const Offset& offset) {
   if (gt.num_labelled > 0) {
     for (size_t j = 0; j < num_keypoints; ++j) {
       if (!gt.labelled[j]) continue;
-      const double dx = detection[j].x - gt.x[j];
-      const double dy = detection[j].y - gt.y[j];
-      distance(j, dx * dx + dy * dy);
+      offset(j, detection[j].x - gt.x[j], detection[j].y - gt.y[j]);
     }
   } else {
     for (size_t j = 0; j < num_keypoints; ++j) {
       const double xd = detection[j].x;
       const double yd = detection[j].y;
-      const double dx = std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1);
-      const double dy = std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1);
-      distance(j, dx * dx + dy * dy);
+      offset(j, std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1),
+             std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1));
     }
   }
 }
 
-// exp(-k / 4) rounded up, for k < kBoundSteps; exp(-e) <= kStep[floor(4e)].
+// exp(-k / 4) rounded up, for k < kBoundSteps: exp(-e) <= BoundSteps()[floor(4e)].
 constexpr int kBoundSteps = 64;
 const std::array<double, kBoundSteps>& BoundSteps() {
   static const std::array<double, kBoundSteps> steps = [] {
@@ -137,10 +135,9 @@ const std::array<double, kBoundSteps>& BoundSteps() {
 
 double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
                   absl::Span<const double> variances, double* scratch) {
-  const double area = gt.area + kEpsilon;
   size_t n = 0;
-  ForEachOksDistance(gt, detection, variances.size(), [&](size_t j, double squared) {
-    scratch[n++] = std::exp(-(squared / variances[j] / area / 2));
+  ForEachOksOffset(gt, detection, variances.size(), [&](size_t j, double dx, double dy) {
+    scratch[n++] = KeypointSimilarity(dx, dy, variances[j], gt.area);
   });
   return NumpySum(scratch, n) / static_cast<double>(n);
 }
@@ -162,8 +159,8 @@ double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
   const double scale = 2 / (gt.area + kEpsilon);
   double sum = 0;
   size_t n = 0;
-  ForEachOksDistance(gt, detection, inverse_variances.size(), [&](size_t j, double squared) {
-    const double quarters = squared * inverse_variances[j] * scale;
+  ForEachOksOffset(gt, detection, inverse_variances.size(), [&](size_t j, double dx, double dy) {
+    const double quarters = (dx * dx + dy * dy) * inverse_variances[j] * scale;
     sum += steps[quarters < kBoundSteps - 1 ? static_cast<int>(quarters) : kBoundSteps - 1];
     ++n;
   });

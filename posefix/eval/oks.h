@@ -49,9 +49,9 @@ std::vector<double> InverseVariances(absl::Span<const double> variances);
 
 // An upper bound of ComputeOks(gt, detection, variances) that needs no exp:
 // each similarity exp(-e) is at most exp(-floor(4e) / 4), tabulated up to
-// e = 16 (so at most e^(1/4) times the OKS, plus 2e-7). The evaluator skips the exact OKS of a
-// pair whose bound is below every threshold. The bound may fall short of
-// the OKS by rounding, a few ulps at most.
+// e = 16 (so at most e^(1/4) times the OKS, plus 2e-7). The evaluator skips
+// the exact OKS of a pair whose bound is below every threshold. The bound
+// may fall short of the OKS by rounding, a few ulps at most.
 double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
                      absl::Span<const double> inverse_variances);
 
