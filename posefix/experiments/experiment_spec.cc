@@ -3,9 +3,7 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -187,55 +185,36 @@ absl::Status ValidateExperimentSpec(const ExperimentSpec& spec, absl::string_vie
   if (dataset.eval_images().empty()) {
     return FieldError(source, "dataset.eval_images", "required");
   }
-  switch (dataset.input_poses_case()) {
-    case DatasetSpec::INPUT_POSES_NOT_SET:
-      return FieldError(source, "dataset.input_results",
-                        "required: input_results (the input poses to refine, a COCO keypoint "
-                        "results file) or synthesize_input_seed");
-    case DatasetSpec::kInputResults:
-      if (dataset.input_results().empty()) {
-        return FieldError(source, "dataset.input_results", "must name a file");
-      }
-      break;
-    case DatasetSpec::kSynthesizeInputSeed:
-      if (dataset.input_results_beyond_eval_images()) {
-        return FieldError(source, "dataset.input_results_beyond_eval_images",
-                          "applies to input_results, not to synthesized input poses");
-      }
-      break;
+  // A oneof member that names a file, when set, must not be empty.
+  auto must_name = [&source](bool set, const std::string& value, const char* field,
+                             const char* what) {
+    return set && value.empty() ? FieldError(source, field, absl::StrCat("must name ", what))
+                                : absl::OkStatus();
+  };
+  if (dataset.input_poses_case() == DatasetSpec::INPUT_POSES_NOT_SET) {
+    return FieldError(source, "dataset.input_results",
+                      "required: input_results (the input poses to refine, a COCO keypoint "
+                      "results file) or synthesize_input_seed");
   }
-  switch (spec.refine_from_case()) {
-    case ExperimentSpec::kCheckpoint:
-      if (spec.checkpoint().empty()) return FieldError(source, "checkpoint", "must name a file");
-      break;
-    case ExperimentSpec::kCheckpointFromSpec:
-      if (spec.checkpoint_from_spec().empty()) {
-        return FieldError(source, "checkpoint_from_spec", "must name a spec file");
-      }
-      break;
-    case ExperimentSpec::REFINE_FROM_NOT_SET:
-      break;
+  RETURN_IF_ERROR(must_name(dataset.has_input_results(), dataset.input_results(),
+                            "dataset.input_results", "a file"));
+  if (dataset.has_synthesize_input_seed() && dataset.input_results_beyond_eval_images()) {
+    return FieldError(source, "dataset.input_results_beyond_eval_images",
+                      "applies to input_results, not to synthesized input poses");
   }
+  RETURN_IF_ERROR(must_name(spec.has_checkpoint(), spec.checkpoint(), "checkpoint", "a file"));
+  RETURN_IF_ERROR(must_name(spec.has_checkpoint_from_spec(), spec.checkpoint_from_spec(),
+                            "checkpoint_from_spec", "a spec file"));
   if (spec.has_checkpoint_epoch() &&
       (spec.checkpoint_epoch() < 1 || !spec.has_checkpoint_from_spec())) {
     return FieldError(source, "checkpoint_epoch",
                       "a positive epoch of the checkpoint_from_spec run (unset: its final "
                       "checkpoint)");
   }
-  switch (spec.estimator_case()) {
-    case ExperimentSpec::kEstimatorCheckpoint:
-      if (spec.estimator_checkpoint().empty()) {
-        return FieldError(source, "estimator_checkpoint", "must name a file");
-      }
-      break;
-    case ExperimentSpec::kEstimatorFromSpec:
-      if (spec.estimator_from_spec().empty()) {
-        return FieldError(source, "estimator_from_spec", "must name a spec file");
-      }
-      break;
-    case ExperimentSpec::ESTIMATOR_NOT_SET:
-      break;
-  }
+  RETURN_IF_ERROR(must_name(spec.has_estimator_checkpoint(), spec.estimator_checkpoint(),
+                            "estimator_checkpoint", "a file"));
+  RETURN_IF_ERROR(must_name(spec.has_estimator_from_spec(), spec.estimator_from_spec(),
+                            "estimator_from_spec", "a spec file"));
   if (spec.has_init_weights() && RefinesOnly(spec)) {
     return FieldError(source, "init_weights", "a run that only refines does not train");
   }

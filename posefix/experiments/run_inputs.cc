@@ -23,6 +23,14 @@ absl::Status CheckFile(const std::string& spec_path, const std::string& field,
   return FieldError(spec_path, field, absl::StrCat(path, ": no such file or folder"));
 }
 
+// Annotation files in the plan's schema, without the members nothing reads.
+CocoReadOptions AnnotationReadOptions(const RunPlan& plan) {
+  CocoReadOptions options;
+  options.num_keypoints = plan.options.schema().keypoint_names_size();
+  options.keep_extra_fields = false;
+  return options;
+}
+
 }  // namespace
 
 absl::Status CheckRunInputs(const RunPlan& plan) {
@@ -68,9 +76,7 @@ absl::Status CheckRunInputContents(const RunPlan& plan, absl::flat_hash_set<std:
   auto in_spec = [&](absl::string_view field, const absl::Status& status) {
     return FieldError(plan.spec_path, field, status.message());
   };
-  CocoReadOptions read_options;
-  read_options.num_keypoints = num_keypoints;
-  read_options.keep_extra_fields = false;
+  const CocoReadOptions read_options = AnnotationReadOptions(plan);
   const std::string eval_path = DataPath(plan, d.eval_annotations());
   absl::StatusOr<CocoDataset> eval = ReadCocoDataset(eval_path, read_options);
   if (!eval.ok()) return in_spec("dataset.eval_annotations", eval.status());
@@ -139,9 +145,7 @@ absl::StatusOr<TrainingFiles> TrainingSet(const RunPlan& plan) {
   sources.insert(sources.end(), dataset.extra_train().begin(), dataset.extra_train().end());
   CocoDataset merged;
   absl::flat_hash_set<int64_t> image_ids;
-  CocoReadOptions read_options;
-  read_options.num_keypoints = plan.options.schema().keypoint_names_size();
-  read_options.keep_extra_fields = false;
+  const CocoReadOptions read_options = AnnotationReadOptions(plan);
   for (const TrainingSource& source : sources) {
     const std::string path = DataPath(plan, source.annotations());
     ASSIGN_OR_RETURN(CocoDataset part, ReadCocoDataset(path, read_options));
@@ -192,9 +196,7 @@ absl::StatusOr<std::string> InputPoses(const RunPlan& plan) {
   const std::string path = JoinPath(plan.run_dir, "input_results.json");
   if (PathExists(path)) return path;
   const std::string ground_truth = DataPath(plan, dataset.eval_annotations());
-  CocoReadOptions read_options;
-  read_options.num_keypoints = plan.options.schema().keypoint_names_size();
-  read_options.keep_extra_fields = false;
+  const CocoReadOptions read_options = AnnotationReadOptions(plan);
   ASSIGN_OR_RETURN(const CocoDataset annotations, ReadCocoDataset(ground_truth, read_options));
   if (!dataset.has_synthesize_input_seed()) {
     ResultsReadOptions results_options;

@@ -105,9 +105,10 @@ absl::StatusOr<RunPlan> MakePlan(const std::string& spec_path, const std::string
   plan.run_id = RunId(plan.spec);
   plan.run_dir = JoinPath(out_dir, plan.run_id);
   plan.data_root = !plan.spec.data_root().empty() ? plan.spec.data_root() : default_data_root;
-  ASSIGN_OR_RETURN(const KeypointSchema schema,
-                   ResolveKeypointSchema(plan.spec.dataset().schema(), plan.data_root));
-  ASSIGN_OR_RETURN(plan.options, ResolveRunOptions(plan.spec, schema, spec_path));
+  const absl::StatusOr<KeypointSchema> schema =
+      ResolveKeypointSchema(plan.spec.dataset().schema(), plan.data_root);
+  if (!schema.ok()) return FieldError(spec_path, "dataset.schema", schema.status().message());
+  ASSIGN_OR_RETURN(plan.options, ResolveRunOptions(plan.spec, *schema, spec_path));
   return plan;
 }
 

@@ -118,7 +118,10 @@ TEST(RunPlanTest, ErrorsNameTheSpecAndTheField) {
   EXPECT_THAT(MakePlan(bad, "/runs", "").status().message(),
               HasSubstr("bad_depth.pbtxt: model: resnet_depth"));
   const std::string schema = WriteSpec("bad_schema.pbtxt", "dataset { schema: \"nowhere.pbtxt\" }");
-  EXPECT_THAT(MakePlan(schema, "/runs", "").status().message(), HasSubstr("nowhere.pbtxt"));
+  const std::string message(MakePlan(schema, "/runs", "").status().message());
+  EXPECT_THAT(message, HasSubstr("nowhere.pbtxt"));
+  EXPECT_THAT(message, HasSubstr("bad_schema.pbtxt"));
+  EXPECT_THAT(message, HasSubstr("dataset.schema"));
 }
 
 }  // namespace

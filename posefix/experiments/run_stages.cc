@@ -69,12 +69,10 @@ absl::StatusOr<RunModel> TrainStage(const RunPlan& plan, std::ostream* log, RunM
   ASSIGN_OR_RETURN(const TrainingFiles training_set, TrainingSet(plan));
   config.train_annotations = training_set.annotations;
   config.train_images = training_set.images;
-  if (!plan.spec.dataset().train_estimates().empty()) {
-    config.train_estimates = DataPath(plan, plan.spec.dataset().train_estimates());
-  }
+  // DataPath keeps an empty path empty (unset).
+  config.train_estimates = DataPath(plan, plan.spec.dataset().train_estimates());
   config.checkpoint_dir = JoinPath(plan.run_dir, "checkpoints");
-  config.init_weights =
-      plan.spec.init_weights().empty() ? "" : DataPath(plan, plan.spec.init_weights());
+  config.init_weights = DataPath(plan, plan.spec.init_weights());
   config.estimator_checkpoint = plan.options.estimator_checkpoint();
   config.seed = plan.spec.seed();
   ASSIGN_OR_RETURN(const TrainingResult trained, Train(config, log));

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
 #include "posefix/core/coco_io.h"
+#include "posefix/core/elapsed.h"
 #include "posefix/core/geometry.h"
 #include "posefix/model/codec.h"
 #include "posefix/model/network.h"
@@ -122,8 +123,7 @@ TEST(OverfitTest, RefinedKeypointsReachTheGroundTruth) {
     adam.step();
     losses.push_back(loss.total.item<double>());
     if (step % 10 == 0) {
-      std::fprintf(stderr, "step %d loss %.4f %.1f s\n", step, losses.back(),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      std::fprintf(stderr, "step %d loss %.4f %.1f s\n", step, losses.back(), SecondsSince(start));
     }
   }
   const double first = (losses[0] + losses[1] + losses[2]) / 3;
@@ -145,8 +145,7 @@ TEST(OverfitTest, RefinedKeypointsReachTheGroundTruth) {
   ASSERT_TRUE(refined.ok()) << refined.status();
   const double before = MeanError(input_poses, samples);
   const double after = MeanError(*refined, samples);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = SecondsSince(start);
   std::printf("loss %.3f -> %.3f; mean keypoint error %.2f px -> %.2f px; %.1f s\n", first, last,
               before, after, seconds);
   EXPECT_LT(after, 0.4 * before);

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -28,13 +27,12 @@
 #include "posefix/model/training_optimizer.h"
 #include "posefix/model/training_options.h"
 #include "posefix/model/training_progress.h"
+#include "posefix/model/training_state.h"
 #include "posefix/model/training_step.h"
 #include "posefix/synth/synthesizer.h"
 
 namespace posefix {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr char kConfigSource[] = "TrainerConfig";
 // Synthesized training samples the status head's keep threshold is chosen on.
@@ -274,10 +272,10 @@ TrainingResult ResultOf(const TrainingRun& run) {
   TrainingResult result;
   for (const EpochRecordProto& record : state.curve()) result.curve.push_back(FromProto(record));
   if (!state.checkpoint().empty()) {
-    result.final_checkpoint = (fs::path(run.dir) / state.checkpoint()).string();
+    result.final_checkpoint = CheckpointPath(run.dir, state.checkpoint());
     if (run.nets.estimator) {
       result.final_estimator_checkpoint =
-          (fs::path(run.dir) / EstimatorCheckpointName(state.checkpoint())).string();
+          CheckpointPath(run.dir, EstimatorCheckpointName(state.checkpoint()));
     }
   }
   result.device = state.device();

@@ -19,7 +19,6 @@
 #include "posefix/data/data_options.pb.h"
 #include "posefix/model/model.pb.h"
 #include "posefix/model/training.pb.h"
-#include "posefix/model/training_state.h"
 #include "posefix/synth/error_model.pb.h"
 
 namespace posefix {
@@ -99,7 +98,7 @@ struct TrainingResult {
 };
 
 // Checks a configuration before any work: every error names the field, as
-// "TrainerConfig: training.lr_milestones: must increase".
+// "TrainerConfig: training.lr_milestones[1]: must increase".
 absl::Status ValidateTrainerConfig(const TrainerConfig& config);
 
 // Trains (or resumes) and returns the curve and the final checkpoint, on
@@ -111,9 +110,6 @@ absl::Status ValidateTrainerConfig(const TrainerConfig& config);
 // log_every_steps steps, with loss, samples/s and time left. A run whose
 // directory already holds the final epoch returns at once.
 absl::StatusOr<TrainingResult> Train(const TrainerConfig& config, std::ostream* progress);
-
-// EpochCheckpointPath and LatestCheckpoint (the files of a run directory):
-// training_state.h.
 
 }  // namespace posefix
 

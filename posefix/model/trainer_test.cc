@@ -20,6 +20,7 @@
 #include "posefix/model/checkpoint.h"
 #include "posefix/model/compute_threads.h"
 #include "posefix/model/network.h"
+#include "posefix/model/training_state.h"
 
 namespace posefix {
 namespace {

@@ -34,8 +34,8 @@ absl::StatusOr<std::optional<TrainingState>> ReadState(const std::string& dir) {
 // Removes checkpoint `name` of `dir` and the estimator beside it, if any.
 void RemoveCheckpoint(const std::string& dir, const std::string& name) {
   std::error_code error;
-  fs::remove(fs::path(dir) / name, error);
-  fs::remove(fs::path(dir) / EstimatorCheckpointName(name), error);
+  fs::remove(CheckpointPath(dir, name), error);
+  fs::remove(CheckpointPath(dir, EstimatorCheckpointName(name)), error);
 }
 
 void RemoveMidEpochCheckpoint(const std::string& dir, const std::string& name) {
@@ -54,8 +54,12 @@ std::string EstimatorCheckpointName(const std::string& checkpoint_name) {
   return absl::StrCat(checkpoint_name.substr(0, checkpoint_name.size() - 3), ".estimator.pt");
 }
 
+std::string CheckpointPath(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / name).string();
+}
+
 std::string EpochCheckpointPath(const std::string& checkpoint_dir, int epoch) {
-  return (fs::path(checkpoint_dir) / EpochCheckpointName(epoch)).string();
+  return CheckpointPath(checkpoint_dir, EpochCheckpointName(epoch));
 }
 
 absl::StatusOr<std::string> LatestCheckpoint(const std::string& checkpoint_dir) {
@@ -64,7 +68,7 @@ absl::StatusOr<std::string> LatestCheckpoint(const std::string& checkpoint_dir) 
     return absl::NotFoundError(
         absl::StrCat(checkpoint_dir, ": no checkpoint (", kStateFile, " missing)"));
   }
-  return (fs::path(checkpoint_dir) / state->checkpoint()).string();
+  return CheckpointPath(checkpoint_dir, state->checkpoint());
 }
 
 absl::StatusOr<std::optional<TrainingState>> ReadResumableState(const std::string& dir,

@@ -25,6 +25,9 @@ std::string MidEpochCheckpointName(int epoch, int step_in_epoch);
 // "epoch_0003.pt" -> "epoch_0003.estimator.pt".
 std::string EstimatorCheckpointName(const std::string& checkpoint_name);
 
+// Where run directory `dir` keeps checkpoint `name`.
+std::string CheckpointPath(const std::string& dir, const std::string& name);
+
 // Where a run directory keeps the checkpoint written after `epoch` (0-based).
 std::string EpochCheckpointPath(const std::string& checkpoint_dir, int epoch);
 

@@ -4,7 +4,6 @@
 #include <torch/types.h>
 #include <torch/version.h>
 
-#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,12 +15,6 @@
 
 namespace posefix {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string PathIn(const std::string& dir, const std::string& name) {
-  return (fs::path(dir) / name).string();
-}
 
 absl::StatusOr<Estimator> LoadEstimator(const std::string& path,
                                         const ResolvedModelOptions& model) {
@@ -165,16 +158,16 @@ absl::Status SaveTrainingNetworks(const std::string& dir, const std::string& nam
                                   const ModelOptions& model_options, TrainingNetworks& nets,
                                   const torch::optim::Adam& adam, int64_t step) {
   if (nets.estimator) {
-    RETURN_IF_ERROR(SaveCheckpoint(PathIn(dir, EstimatorCheckpointName(name)),
+    RETURN_IF_ERROR(SaveCheckpoint(CheckpointPath(dir, EstimatorCheckpointName(name)),
                                    nets.estimator->options, *nets.estimator->net, nullptr, step));
   }
-  return SaveCheckpoint(PathIn(dir, name), model_options, *nets.net, &adam, step);
+  return SaveCheckpoint(CheckpointPath(dir, name), model_options, *nets.net, &adam, step);
 }
 
 absl::Status LoadTrainingNetworks(const std::string& dir, const std::string& name,
                                   const ResolvedModelOptions& model, TrainingNetworks& nets,
                                   torch::optim::Adam& adam) {
-  const std::string path = PathIn(dir, name);
+  const std::string path = CheckpointPath(dir, name);
   ASSIGN_OR_RETURN(const CheckpointInfo info, LoadCheckpoint(path, *nets.net, &adam));
   ASSIGN_OR_RETURN(const ResolvedModelOptions stored, ResolveModelOptions(info.options, path));
   if (stored.input_height != model.input_height || stored.input_width != model.input_width) {
@@ -185,7 +178,8 @@ absl::Status LoadTrainingNetworks(const std::string& dir, const std::string& nam
                      model.input_width, "; use another checkpoint_dir"));
   }
   if (!nets.estimator) return absl::OkStatus();
-  return LoadCheckpoint(PathIn(dir, EstimatorCheckpointName(name)), *nets.estimator->net, nullptr)
+  return LoadCheckpoint(CheckpointPath(dir, EstimatorCheckpointName(name)), *nets.estimator->net,
+                        nullptr)
       .status();
 }
 
