@@ -34,6 +34,15 @@ using simdjson::dom::element_type;
 
 constexpr int kDefaultKeypoints = 17;
 
+// `number` as an integer when it is one exactly (Python writes integral ids
+// from numpy as 139.0); doubles from 2^53 on are not all integers.
+std::optional<int64_t> ExactInteger(double number) {
+  if (std::floor(number) == number && std::fabs(number) < 9.0e15) {
+    return static_cast<int64_t>(number);
+  }
+  return std::nullopt;
+}
+
 // Reports errors as "SOURCE: FIELD: MESSAGE".
 class FieldReader {
  public:
@@ -74,10 +83,8 @@ class FieldReader {
   absl::StatusOr<int64_t> Integer(element value, const std::string& field) const {
     if (value.type() == element_type::INT64) return value.get_int64().value_unsafe();
     if (value.type() == element_type::DOUBLE) {
-      // Python writes integral ids from numpy as 139.0; accept exact integers.
-      const double number = value.get_double().value_unsafe();
-      if (std::floor(number) == number && std::fabs(number) < 9.0e15) {
-        return static_cast<int64_t>(number);
+      if (std::optional<int64_t> integer = ExactInteger(value.get_double().value_unsafe())) {
+        return *integer;
       }
     }
     return Error(field, absl::StrCat("expected an integer, got ", Describe(value)));
@@ -406,8 +413,8 @@ absl::StatusOr<PersonAnnotation> ParseAnnotation(
 // and everything else as the shortest text that reads back exactly.
 template <typename Writer>
 void WriteNumber(Writer& writer, double value) {
-  if (std::floor(value) == value && std::fabs(value) < 9.0e15) {
-    writer.Int64(static_cast<int64_t>(value));
+  if (std::optional<int64_t> integer = ExactInteger(value)) {
+    writer.Int64(*integer);
   } else {
     writer.Double(value);
   }
@@ -692,9 +699,9 @@ bool PlainInteger(ondemand::value value, int64_t* out) {
     return true;
   }
   if (!number.is_double()) return false;  // beyond int64
-  const double real = number.get_double();
-  if (std::floor(real) != real || std::fabs(real) >= 9.0e15) return false;
-  *out = static_cast<int64_t>(real);
+  const std::optional<int64_t> integer = ExactInteger(number.get_double());
+  if (!integer.has_value()) return false;
+  *out = *integer;
   return true;
 }
 
@@ -807,7 +814,7 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
   const size_t open = text.find_first_not_of(" \t\n\r");
   const size_t close = text.find_last_not_of(" \t\n\r");
   if (options.num_keypoints < 0 || open == absl::string_view::npos || text[open] != '[' ||
-      text[close] != ']' || close == open) {
+      text[close] != ']') {
     return std::nullopt;
   }
   const absl::string_view entries = text.substr(open + 1, close - open - 1);

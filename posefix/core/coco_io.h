@@ -38,8 +38,10 @@ struct ResultsReadOptions {
   // When set, every result's image_id must be one of these images.
   const CocoDataset* ground_truth = nullptr;
   bool keep_extra_fields = true;
-  // Above 1 MB, a file is read in two halves on two threads when this is
-  // more than 1 (same results, same errors).
+  // Threads for a file of the plain form (objects of exactly image_id,
+  // category_id, keypoints and score), parsed in runs of about 1 MB, each
+  // taken by whichever thread is free. Any other file, and any error, is
+  // read by the DOM path on one thread (same results, same errors).
   int num_threads = 1;
 };
 

@@ -1,6 +1,6 @@
-// Loading speed of COCO annotation and results files.
-//   bazel run //posefix/core:coco_io_benchmark --
-//   --annotations=$PWD/../shared/data/coco/annotations/person_keypoints_val2017_rebuilt.json
+// Loading speed of COCO annotation and results files:
+//   bazel run //posefix/core:coco_io_benchmark -- --annotations=PATH
+// (PATH absolute; default: the committed val2017 fixture).
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -51,9 +51,9 @@ void BM_WriteCocoDataset(benchmark::State& state) {
 BENCHMARK(BM_WriteCocoDataset)->Unit(benchmark::kMillisecond);
 
 // A results file of 16 results per annotation (its pose moved by a few
-// pixels each time, Python-like 3-decimal numbers), about 7 MB for the
-// fixture; with `extra`, each result also has a "bbox", which only the DOM
-// path reads.
+// pixels each time, Python-like 3-decimal numbers), about 2.7 MB for the
+// fixture (6,496 results); with `extra`, each result also has a "bbox",
+// which only the DOM path reads.
 std::string ResultsText(const CocoDataset& dataset, bool extra) {
   std::vector<KeypointResult> results;
   for (int copy = 0; copy < 16; ++copy) {
@@ -75,7 +75,8 @@ std::string ResultsText(const CocoDataset& dataset, bool extra) {
   return CocoResultsToJson(results);
 }
 
-// Args: threads; 1 for the DOM path (results with a member beside the four).
+// Args: threads, and dom (1: each result also has a "bbox", so the DOM path
+// reads it).
 void BM_ParseCocoResults(benchmark::State& state) {
   absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(AnnotationPath());
   if (!dataset.ok()) {

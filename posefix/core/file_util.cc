@@ -76,8 +76,8 @@ absl::StatusOr<FileContents> FileContents::Read(const std::string& path) {
       void* mapping = ::mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ,
                              MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (mapping != MAP_FAILED) {
-        contents.mapping_ = mapping;
-        contents.size_ = static_cast<size_t>(info.st_size);
+        contents.mapping_ = {static_cast<const char*>(mapping),
+                             Unmapper{static_cast<size_t>(info.st_size)}};
       }
     }
     if (fd >= 0) ::close(fd);
@@ -87,30 +87,8 @@ absl::StatusOr<FileContents> FileContents::Read(const std::string& path) {
   return contents;
 }
 
-FileContents::FileContents(FileContents&& other) noexcept
-    : mapping_(other.mapping_), size_(other.size_), text_(std::move(other.text_)) {
-  other.mapping_ = nullptr;
-  other.size_ = 0;
-}
-
-FileContents& FileContents::operator=(FileContents&& other) noexcept {
-  if (this != &other) {
-    Unmap();
-    mapping_ = other.mapping_;
-    size_ = other.size_;
-    text_ = std::move(other.text_);
-    other.mapping_ = nullptr;
-    other.size_ = 0;
-  }
-  return *this;
-}
-
-FileContents::~FileContents() { Unmap(); }
-
-void FileContents::Unmap() {
-  if (mapping_ != nullptr) ::munmap(mapping_, size_);
-  mapping_ = nullptr;
-  size_ = 0;
+void FileContents::Unmapper::operator()(const char* mapping) const {
+  ::munmap(const_cast<char*>(mapping), size);
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #ifndef POSEFIX_CORE_FILE_UTIL_H_
 #define POSEFIX_CORE_FILE_UTIL_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -25,23 +26,22 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 class FileContents {
  public:
   static absl::StatusOr<FileContents> Read(const std::string& path);
-  FileContents(FileContents&& other) noexcept;
-  FileContents& operator=(FileContents&& other) noexcept;
-  FileContents(const FileContents&) = delete;
-  FileContents& operator=(const FileContents&) = delete;
-  ~FileContents();
 
   absl::string_view view() const {
-    return mapping_ != nullptr ? absl::string_view(static_cast<const char*>(mapping_), size_)
+    return mapping_ != nullptr ? absl::string_view(mapping_.get(), mapping_.get_deleter().size)
                                : absl::string_view(text_);
   }
 
  private:
+  // No default member initializer: GCC deems a nested class with one not
+  // default-constructible inside its enclosing class.
+  struct Unmapper {
+    size_t size;
+    void operator()(const char* mapping) const;
+  };
   FileContents() = default;
-  void Unmap();
 
-  void* mapping_ = nullptr;
-  size_t size_ = 0;
+  std::unique_ptr<const char, Unmapper> mapping_;
   std::string text_;
 };
 
