@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -705,10 +706,9 @@ bool PlainInteger(ondemand::value value, int64_t* out) {
   return true;
 }
 
-bool PlainPose(ondemand::value value, int num_keypoints, Pose* pose) {
+bool PlainPose(ondemand::value value, int num_keypoints, Keypoint* pose) {
   ondemand::array numbers;
   if (value.get_array().get(numbers) != simdjson::SUCCESS) return false;
-  pose->assign(num_keypoints, Keypoint{});
   const int expected = 3 * num_keypoints;
   int i = 0;
   for (auto number : numbers) {
@@ -717,21 +717,25 @@ bool PlainPose(ondemand::value value, int num_keypoints, Pose* pose) {
     if (i == expected || number.get(item) != simdjson::SUCCESS || !PlainNumber(item, &coordinate)) {
       return false;
     }
-    Keypoint& keypoint = (*pose)[i / 3];
+    Keypoint& keypoint = pose[i / 3];
     (i % 3 == 0 ? keypoint.x : i % 3 == 1 ? keypoint.y : keypoint.v) = coordinate;
     ++i;
   }
   return i == expected;
 }
 
-// One result of the plain form: an object with exactly the members image_id,
-// category_id, keypoints and score, once each.
+// One result of the plain form, stored as result `r` of `columns`: an object
+// with exactly the members image_id, category_id, keypoints and score, once
+// each.
 bool PlainResult(ondemand::value value, const ResultsReadOptions& options,
-                 const absl::flat_hash_set<int64_t>& known_images, KeypointResult* result) {
+                 const absl::flat_hash_set<int64_t>& known_images, size_t r,
+                 KeypointResultColumns* columns) {
   ondemand::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return false;
   enum : unsigned { kImageId = 1, kCategoryId = 2, kKeypoints = 4, kScore = 8 };
   unsigned seen = 0;
+  int64_t image_id = 0, category_id = 0;
+  double score = 0;
   for (auto member : object) {
     ondemand::field field;
     if (std::move(member).get(field) != simdjson::SUCCESS) return false;
@@ -744,22 +748,31 @@ bool PlainResult(ondemand::value value, const ResultsReadOptions& options,
                                                                : 0;
     if (bit == 0 || (seen & bit) != 0) return false;
     seen |= bit;
-    const bool read = bit == kImageId      ? PlainInteger(field.value(), &result->image_id)
-                      : bit == kCategoryId ? PlainInteger(field.value(), &result->category_id)
+    const bool read = bit == kImageId      ? PlainInteger(field.value(), &image_id)
+                      : bit == kCategoryId ? PlainInteger(field.value(), &category_id)
                       : bit == kKeypoints
-                          ? PlainPose(field.value(), options.num_keypoints, &result->keypoints)
-                          : PlainNumber(field.value(), &result->score);
+                          ? PlainPose(field.value(), options.num_keypoints,
+                                      columns->keypoints.data() + r * options.num_keypoints)
+                          : PlainNumber(field.value(), &score);
     if (!read) return false;
   }
-  return seen == (kImageId | kCategoryId | kKeypoints | kScore) &&
-         (options.ground_truth == nullptr || known_images.contains(result->image_id));
+  if (seen != (kImageId | kCategoryId | kKeypoints | kScore) ||
+      (options.ground_truth != nullptr && !known_images.contains(image_id))) {
+    return false;
+  }
+  columns->image_ids[r] = image_id;
+  columns->category_ids[r] = category_id;
+  columns->scores[r] = score;
+  return true;
 }
 
-// The results of `entries`, the text between a results array's brackets (or
-// a run of its entries), parsed as "[entries]" in `buffer`.
+// The `count` results of `entries`, the text between a results array's
+// brackets (or a run of its entries), parsed as "[entries]" in `buffer` and
+// stored as the results of `columns` from `first` on.
 bool ParsePlainEntries(absl::string_view entries, const ResultsReadOptions& options,
                        const absl::flat_hash_set<int64_t>& known_images, ondemand::parser* parser,
-                       std::string* buffer, std::vector<KeypointResult>* results) {
+                       std::string* buffer, size_t first, size_t count,
+                       KeypointResultColumns* columns) {
   buffer->reserve(entries.size() + 2 + simdjson::SIMDJSON_PADDING);
   buffer->assign("[");
   buffer->append(entries.data(), entries.size());
@@ -771,17 +784,17 @@ bool ParsePlainEntries(absl::string_view entries, const ResultsReadOptions& opti
       document.get_array().get(array) != simdjson::SUCCESS) {
     return false;
   }
+  size_t r = first;
   for (auto entry : array) {
     ondemand::value value;
-    KeypointResult result;
-    if (entry.get(value) != simdjson::SUCCESS ||
-        !PlainResult(value, options, known_images, &result)) {
+    if (r == first + count || entry.get(value) != simdjson::SUCCESS ||
+        !PlainResult(value, options, known_images, r, columns)) {
       return false;
     }
-    results->push_back(std::move(result));
+    ++r;
   }
   // Nothing after the array (an entry's text could close it early).
-  return document.current_location().error() == simdjson::OUT_OF_BOUNDS;
+  return r == first + count && document.current_location().error() == simdjson::OUT_OF_BOUNDS;
 }
 
 // The first offset from `from` on of a comma between two entries of an
@@ -805,10 +818,8 @@ size_t NextCommaBetweenObjects(absl::string_view text, size_t from) {
 // no DOM, over runs of entries of about 1 MB cut between objects, on
 // options.num_threads threads, each reusing one parser and one buffer (the
 // DOM of a 50 MB file would touch 150 MB). Anything else, every error
-// included, gives nullopt: the DOM path then reads the file and reports
-// where it is wrong. The plain form is what estimators write; a file with
-// other members takes the DOM path.
-std::optional<std::vector<KeypointResult>> ParsePlainResults(
+// included, gives nullopt.
+std::optional<KeypointResultColumns> ParsePlainResults(
     absl::string_view text, const ResultsReadOptions& options,
     const absl::flat_hash_set<int64_t>& known_images) {
   const size_t open = text.find_first_not_of(" \t\n\r");
@@ -828,12 +839,32 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
     runs.push_back(entries.substr(begin, end - begin));
     begin = end + 1;
   }
+  const int num_workers = std::max(1, std::min(options.num_threads, static_cast<int>(runs.size())));
+  // The only strings of the plain form are its four member names, so each
+  // "{" opens one result: every run knows where its results go before any is
+  // parsed, and the parsers write them in place (a run whose count is wrong
+  // is not of the plain form and fails). A plain result takes at least
+  // 54 + 6 * num_keypoints bytes (names, punctuation, one-digit numbers): a
+  // text with more braces is refused before anything is allocated for them.
+  std::vector<size_t> firsts(runs.size() + 1, 0);
+  ParallelFor(num_workers, runs.size(), [&](size_t run) {
+    firsts[run + 1] = std::count(runs[run].begin(), runs[run].end(), '{');
+  });
+  std::partial_sum(firsts.begin(), firsts.end(), firsts.begin());
+  const size_t total = firsts.back();
+  if (total > entries.size() / (54 + 6 * static_cast<size_t>(options.num_keypoints)) + 1) {
+    return std::nullopt;
+  }
+  KeypointResultColumns columns;
+  columns.num_keypoints = options.num_keypoints;
+  columns.image_ids.resize(total);
+  columns.category_ids.resize(total);
+  columns.scores.resize(total);
+  columns.keypoints.resize(total * options.num_keypoints);
   // Workers take the next run as they finish one (a worker sharing its core
-  // with other work then takes fewer); every run has its own output.
-  std::vector<std::vector<KeypointResult>> parts(runs.size());
+  // with other work then takes fewer).
   std::atomic<size_t> next_run{0};
   std::atomic<bool> failed{false};
-  const int num_workers = std::max(1, std::min(options.num_threads, static_cast<int>(runs.size())));
   size_t longest_run = 0;
   for (absl::string_view run : runs) longest_run = std::max(longest_run, run.size());
   ParallelFor(num_workers, num_workers, [&](size_t) {
@@ -847,37 +878,37 @@ std::optional<std::vector<KeypointResult>> ParsePlainResults(
     }
     buffer.reserve(longest_run + 2 + simdjson::SIMDJSON_PADDING);
     for (size_t run = next_run++; run < runs.size() && !failed; run = next_run++) {
-      // No result is shorter than 32 bytes: no reallocation, and the pages
-      // reserved beyond the results are never touched.
-      parts[run].reserve(runs[run].size() / 32 + 1);
-      if (!ParsePlainEntries(runs[run], options, known_images, &parser, &buffer, &parts[run])) {
+      if (!ParsePlainEntries(runs[run], options, known_images, &parser, &buffer, firsts[run],
+                             firsts[run + 1] - firsts[run], &columns)) {
         failed = true;
       }
     }
   });
   if (failed) return std::nullopt;
-  size_t total = 0;
-  for (const std::vector<KeypointResult>& part : parts) total += part.size();
-  std::vector<KeypointResult> results;
-  results.reserve(total);
-  for (std::vector<KeypointResult>& part : parts) {
-    std::move(part.begin(), part.end(), std::back_inserter(results));
-    std::vector<KeypointResult>().swap(part);
-  }
-  return results;
+  return columns;
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
-                                                             absl::string_view text,
-                                                             const ResultsReadOptions& options) {
+absl::flat_hash_set<int64_t> KnownImages(const ResultsReadOptions& options) {
   absl::flat_hash_set<int64_t> known_images;
   if (options.ground_truth != nullptr) {
     for (const ImageInfo& image : options.ground_truth->images) known_images.insert(image.id);
   }
-  std::optional<std::vector<KeypointResult>> plain = ParsePlainResults(text, options, known_images);
-  if (plain) return *std::move(plain);
+  return known_images;
+}
+
+}  // namespace
+
+std::optional<KeypointResultColumns> ParsePlainCocoResults(absl::string_view text,
+                                                           const ResultsReadOptions& options) {
+  return ParsePlainResults(text, options, KnownImages(options));
+}
+
+absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
+                                                             absl::string_view text,
+                                                             const ResultsReadOptions& options) {
+  const absl::flat_hash_set<int64_t> known_images = KnownImages(options);
+  std::optional<KeypointResultColumns> plain = ParsePlainResults(text, options, known_images);
+  if (plain) return FromResultColumns(*plain);
   // The DOM parses in place, in a padded copy.
   std::string copy;
   copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
@@ -914,6 +945,44 @@ std::string CocoResultsToJson(const std::vector<KeypointResult>& results) {
 
 absl::Status WriteCocoResults(const std::string& path, const std::vector<KeypointResult>& results) {
   return WriteFileAtomically(path, CocoResultsToJson(results));
+}
+
+absl::StatusOr<KeypointResultColumns> ToResultColumns(absl::string_view source,
+                                                      absl::Span<const KeypointResult> results,
+                                                      int num_keypoints) {
+  KeypointResultColumns columns;
+  columns.num_keypoints = num_keypoints;
+  columns.image_ids.reserve(results.size());
+  columns.category_ids.reserve(results.size());
+  columns.scores.reserve(results.size());
+  columns.keypoints.reserve(results.size() * num_keypoints);
+  for (size_t r = 0; r < results.size(); ++r) {
+    const KeypointResult& result = results[r];
+    if (result.keypoints.size() != static_cast<size_t>(num_keypoints)) {
+      return FieldError(
+          source, absl::StrCat("[", r, "].keypoints"),
+          absl::StrCat("has ", result.keypoints.size(), " keypoints, the schema ", num_keypoints));
+    }
+    columns.image_ids.push_back(result.image_id);
+    columns.category_ids.push_back(result.category_id);
+    columns.scores.push_back(result.score);
+    columns.keypoints.insert(columns.keypoints.end(), result.keypoints.begin(),
+                             result.keypoints.end());
+  }
+  return columns;
+}
+
+std::vector<KeypointResult> FromResultColumns(const KeypointResultColumns& columns) {
+  std::vector<KeypointResult> results(columns.size());
+  for (size_t r = 0; r < results.size(); ++r) {
+    KeypointResult& result = results[r];
+    result.image_id = columns.image_ids[r];
+    result.category_id = columns.category_ids[r];
+    const absl::Span<const Keypoint> pose = columns.pose(r);
+    result.keypoints.assign(pose.begin(), pose.end());
+    result.score = columns.scores[r];
+  }
+  return results;
 }
 
 absl::flat_hash_map<int64_t, int> IndexImages(const CocoDataset& dataset) {

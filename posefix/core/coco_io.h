@@ -1,6 +1,7 @@
 #ifndef POSEFIX_CORE_COCO_IO_H_
 #define POSEFIX_CORE_COCO_IO_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,20 @@ absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(
     absl::string_view source, absl::string_view text, const ResultsReadOptions& options = {});
 absl::StatusOr<std::vector<KeypointResult>> ReadCocoResults(const std::string& path,
                                                             const ResultsReadOptions& options = {});
+
+// The plain form of a results file (an array of objects with exactly
+// image_id, category_id, keypoints and score), parsed into columns on
+// options.num_threads threads with no allocation per pose; nullopt for any
+// other text and any error, which ParseCocoResults then reads or reports.
+std::optional<KeypointResultColumns> ParsePlainCocoResults(absl::string_view text,
+                                                           const ResultsReadOptions& options);
+
+// `results` by column (their extra fields dropped); an error names
+// `source` and the first result whose pose has not `num_keypoints` points.
+absl::StatusOr<KeypointResultColumns> ToResultColumns(absl::string_view source,
+                                                      absl::Span<const KeypointResult> results,
+                                                      int num_keypoints);
+std::vector<KeypointResult> FromResultColumns(const KeypointResultColumns& columns);
 
 std::string CocoResultsToJson(const std::vector<KeypointResult>& results);
 absl::Status WriteCocoResults(const std::string& path, const std::vector<KeypointResult>& results);

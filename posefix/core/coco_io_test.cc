@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -322,6 +323,16 @@ TEST(CocoIoTest, ThreadsReadLargeFilesAsOne) {
   ExpectSameResults(*a, *b);
   EXPECT_EQ((*b)[39999].keypoints[0].x, 39999.25);
   EXPECT_EQ((*b)[39999].image_id, 1 + 39999 % 7);
+  // The same by column, each run writing its results in place.
+  const std::optional<KeypointResultColumns> columns = ParsePlainCocoResults(text, three);
+  ASSERT_TRUE(columns.has_value());
+  const KeypointResultColumns expected = OrFail(ToResultColumns("dt.json", *a, 2));
+  EXPECT_EQ(columns->num_keypoints, 2);
+  EXPECT_EQ(columns->image_ids, expected.image_ids);
+  EXPECT_EQ(columns->category_ids, expected.category_ids);
+  EXPECT_EQ(columns->scores, expected.scores);
+  EXPECT_EQ(columns->keypoints, expected.keypoints);
+  ExpectSameResults(FromResultColumns(*columns), *a);
 
   for (int odd : {3, 25000, 39999}) {
     const std::string bad = ManyResults(
@@ -349,6 +360,32 @@ TEST(CocoIoTest, ThreadsReadLargeFilesAsOne) {
   ExpectSameResults(*a, *c);
   ASSERT_EQ((*c)[12345].extra.size(), 1u);
   EXPECT_EQ((*c)[12345].extra[0].second, R"(["},{"])");
+  EXPECT_FALSE(ParsePlainCocoResults(noted, three).has_value());
+}
+
+// Braces are counted before the plain reader allocates a pose for each:
+// more than a plain file can hold is refused first (here the poses would take
+// 200 GB).
+TEST(CocoIoTest, AFloodOfBracesIsNotAllocatedFor) {
+  ResultsReadOptions options;
+  options.num_keypoints = 1000;
+  const std::string text = "[" + std::string(8 << 20, '{') + "]";
+  EXPECT_FALSE(ParsePlainCocoResults(text, options).has_value());
+  EXPECT_FALSE(ParseCocoResults("dt.json", text, options).ok());
+}
+
+TEST(CocoIoTest, ResultColumnsNameAPoseOfTheWrongSize) {
+  std::vector<KeypointResult> results(3);
+  for (KeypointResult& result : results) result.keypoints.resize(2);
+  results[1].keypoints.resize(3);
+  ExpectError(ToResultColumns("dt.json", results, 2).status(),
+              "dt.json: [1].keypoints: has 3 keypoints, the schema 2");
+  results[1].keypoints.resize(2);
+  results[2].keypoints[1].y = 5;
+  const KeypointResultColumns columns = OrFail(ToResultColumns("dt.json", results, 2));
+  ASSERT_EQ(columns.size(), 3u);
+  EXPECT_EQ(columns.pose(2)[1].y, 5);
+  EXPECT_EQ(columns.pose(1).size(), 2u);
 }
 
 // The fast reader and the DOM reader agree on every number form, to the

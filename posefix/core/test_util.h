@@ -6,7 +6,10 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "gtest/gtest.h"
+#include "posefix/core/coco_io.h"
+#include "posefix/core/types.h"
 
 namespace posefix {
 
@@ -20,6 +23,12 @@ T OrFail(absl::StatusOr<T> value) {
     return T();
   }
   return *std::move(value);
+}
+
+// `results` by column, each pose with as many keypoints as the first.
+inline KeypointResultColumns ResultColumns(absl::Span<const KeypointResult> results) {
+  return OrFail(
+      ToResultColumns("results", results, results.empty() ? 0 : results[0].keypoints.size()));
 }
 
 }  // namespace posefix

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/types/span.h"
+
 namespace posefix {
 
 // One keypoint. For ground truth `v` is COCO's visibility flag (0 not
@@ -96,6 +98,26 @@ struct KeypointResult {
   Pose keypoints;
   double score = 0;
   ExtraFields extra;
+};
+
+// Keypoint results by column, every pose in one array: the form evaluation
+// reads, which a results file of 100k entries fills without an allocation
+// per pose. Members the evaluator does not read (extra fields) are not kept.
+struct KeypointResultColumns {
+  int num_keypoints = 0;
+  std::vector<int64_t> image_ids;
+  std::vector<int64_t> category_ids;
+  std::vector<double> scores;
+  // Result r's pose: num_keypoints entries from r * num_keypoints on.
+  std::vector<Keypoint> keypoints;
+
+  size_t size() const { return scores.size(); }
+  absl::Span<const Keypoint> pose(size_t r) const {
+    return absl::MakeConstSpan(keypoints).subspan(r * num_keypoints, num_keypoints);
+  }
+  absl::Span<Keypoint> mutable_pose(size_t r) {
+    return absl::MakeSpan(keypoints).subspan(r * num_keypoints, num_keypoints);
+  }
 };
 
 }  // namespace posefix

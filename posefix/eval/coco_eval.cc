@@ -34,7 +34,7 @@ bool OutsideRange(double area, const AreaRange& range) {
 
 }  // namespace
 
-double KeypointExtentArea(const Pose& pose) {
+double KeypointExtentArea(absl::Span<const Keypoint> pose) {
   if (pose.empty()) return 0;
   double x0 = pose[0].x, x1 = pose[0].x, y0 = pose[0].y, y1 = pose[0].y;
   for (const Keypoint& point : pose) {
@@ -152,7 +152,7 @@ std::string FormatCocoSummary(const CocoSummaryStats& stats) {
 }
 
 absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground_truth,
-                                                       absl::Span<const KeypointResult> results,
+                                                       const KeypointResultColumns& results,
                                                        const CocoEvalParams& params,
                                                        absl::Span<const double> result_areas,
                                                        int num_threads) {
@@ -163,6 +163,11 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
         absl::StrCat("has ", result_areas.size(), " values for ", results.size(), " results"));
   }
   const size_t num_keypoints = params.variances.size();
+  if (results.size() > 0 && static_cast<size_t>(results.num_keypoints) != num_keypoints) {
+    return FieldError(
+        "results", "[0].keypoints",
+        absl::StrCat("has ", results.num_keypoints, " keypoints, the schema ", num_keypoints));
+  }
 
   std::vector<int64_t> image_ids;
   image_ids.reserve(ground_truth.images.size());
@@ -202,14 +207,12 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     cells[category->second * num_images + image->second].gts.push_back(&annotation);
   }
   // Each result's cell, looked up in parallel; -1: a category not evaluated.
-  constexpr int kNoCategory = -1, kUnknownImage = -2, kWrongKeypoints = -3;
+  constexpr int kNoCategory = -1, kUnknownImage = -2;
   std::vector<int> result_cells(results.size());
   ParallelFor(num_threads, results.size(), [&](size_t r) {
-    const KeypointResult& result = results[r];
-    auto image = image_index.find(result.image_id);
-    auto category = category_index.find(result.category_id);
-    result_cells[r] = image == image_index.end()                  ? kUnknownImage
-                      : result.keypoints.size() != num_keypoints ? kWrongKeypoints
+    auto image = image_index.find(results.image_ids[r]);
+    auto category = category_index.find(results.category_ids[r]);
+    result_cells[r] = image == image_index.end() ? kUnknownImage
                       : category == category_index.end()
                           ? kNoCategory
                           : static_cast<int>(category->second * num_images + image->second);
@@ -220,12 +223,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     if (cell == kUnknownImage) {
       return FieldError(
           "results", absl::StrCat("[", r, "].image_id"),
-          absl::StrCat("image ", results[r].image_id, " is not in the ground truth"));
-    }
-    if (cell == kWrongKeypoints) {
-      return FieldError("results", absl::StrCat("[", r, "].keypoints"),
-                        absl::StrCat("has ", results[r].keypoints.size(),
-                                     " keypoints, the schema ", num_keypoints));
+          absl::StrCat("image ", results.image_ids[r], " is not in the ground truth"));
     }
     if (cell >= 0) ++cell_sizes[cell];
   }
@@ -245,7 +243,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     EvalCell& cell = cells[c];
     // Best score first, file order among equal scores (a stable sort).
     absl::InlinedVector<std::pair<double, int>, 32> by_score;
-    for (int r : cell.dts) by_score.emplace_back(results[r].score, r);
+    for (int r : cell.dts) by_score.emplace_back(results.scores[r], r);
     std::sort(by_score.begin(), by_score.end(), [](const auto& a, const auto& b) {
       return a.first > b.first || (a.first == b.first && a.second < b.second);
     });
@@ -255,7 +253,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     cell.dt_scores.reserve(by_score.size());
     for (const auto& [score, r] : by_score) {
       cell.dts.push_back(r);
-      cell.dt_areas.push_back(result_areas.empty() ? KeypointExtentArea(results[r].keypoints)
+      cell.dt_areas.push_back(result_areas.empty() ? KeypointExtentArea(results.pose(r))
                                                    : result_areas[r]);
       cell.dt_scores.push_back(score);
     }
@@ -266,7 +264,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     cell.oks.resize(cell.dts.size() * num_gts);
     std::vector<double> scratch(num_keypoints);
     for (size_t d = 0; d < cell.dts.size(); ++d) {
-      const Pose& pose = results[cell.dts[d]].keypoints;
+      const absl::Span<const Keypoint> pose = results.pose(cell.dts[d]);
       for (size_t g = 0; g < num_gts; ++g) {
         const double bound = OksUpperBound(cell.oks_gts[g], pose, inverse_variances);
         cell.oks[d * num_gts + g] =
@@ -554,7 +552,7 @@ CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result, const CocoEval
 }
 
 absl::StatusOr<CocoSummaryStats> EvaluateKeypoints(const CocoDataset& ground_truth,
-                                                   absl::Span<const KeypointResult> results,
+                                                   const KeypointResultColumns& results,
                                                    const CocoEvalParams& params,
                                                    absl::Span<const double> result_areas,
                                                    int num_threads) {

@@ -73,22 +73,23 @@ struct EvalCell {
 
 // Groups ground truth and detections into cells, images sorted by id and
 // categories by id (pycocotools' params.imgIds / params.catIds), and computes
-// the OKS matrices. `results` may be reordered views of a file; their order
-// decides ties in score. Fails when a result names an unknown image or has
-// the wrong number of keypoints. `result_areas` (one per result) are the
-// areas the area ranges test; empty: the area of each pose's keypoint extent,
-// as pycocotools' loadRes derives it (see ResultAreas).
-absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(
-    const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
-    const CocoEvalParams& params, absl::Span<const double> result_areas = {},
-    int num_threads = 1);
+// the OKS matrices. The order of `results` decides ties in score. Fails when
+// a result names an unknown image or the poses have the wrong number of
+// keypoints. `result_areas` (one per result) are the areas the area ranges
+// test; empty: the area of each pose's keypoint extent, as pycocotools'
+// loadRes derives it (see ResultAreas).
+absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground_truth,
+                                                       const KeypointResultColumns& results,
+                                                       const CocoEvalParams& params,
+                                                       absl::Span<const double> result_areas = {},
+                                                       int num_threads = 1);
 
 // The area pycocotools' loadRes gives each result: when the first result has
 // a non-empty "bbox" member, width * height of every result's bbox (a result
 // without one is an error); otherwise the area of the keypoints' extent.
 // Reading the bbox needs the results read with keep_extra_fields.
 // (max x - min x) * (max y - min y) over all keypoints, labelled or not.
-double KeypointExtentArea(const Pose& pose);
+double KeypointExtentArea(absl::Span<const Keypoint> pose);
 
 absl::StatusOr<std::vector<double>> ResultAreas(absl::Span<const KeypointResult> results,
                                                 absl::string_view source, int num_threads = 1);
@@ -149,10 +150,10 @@ CocoSummaryStats SummarizeKeypoints(const CocoEvalResult& result,
 // Everything above in one call: COCOeval(gt, dt, 'keypoints') evaluate,
 // accumulate and summarize.
 absl::StatusOr<CocoSummaryStats> EvaluateKeypoints(const CocoDataset& ground_truth,
-                                                    absl::Span<const KeypointResult> results,
-                                                    const CocoEvalParams& params,
-                                                    absl::Span<const double> result_areas = {},
-                                                    int num_threads = 1);
+                                                   const KeypointResultColumns& results,
+                                                   const CocoEvalParams& params,
+                                                   absl::Span<const double> result_areas = {},
+                                                   int num_threads = 1);
 
 }  // namespace posefix
 

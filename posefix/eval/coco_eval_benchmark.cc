@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "posefix/core/coco_io.h"
 #include "posefix/core/keypoint_schema.h"
 #include "posefix/eval/coco_eval.h"
 #include "posefix/eval/oks.h"
@@ -33,7 +34,7 @@ PersonAnnotation RandomPerson(std::mt19937& rng, int64_t id, int64_t image_id) {
 
 struct Synthetic {
   CocoDataset gt;
-  std::vector<KeypointResult> results;
+  KeypointResultColumns results;
 };
 
 const Synthetic& Val2017Sized() {
@@ -43,6 +44,7 @@ const Synthetic& Val2017Sized() {
     std::uniform_real_distribution<double> unit(0, 1);
     std::normal_distribution<double> normal(0, 1);
     synthetic->gt.categories.push_back({1, "person", {}, {}});
+    std::vector<KeypointResult> results;
     int64_t id = 1;
     for (int64_t image = 1; image <= 5000; ++image) {
       synthetic->gt.images.push_back({image, "x.jpg", 640, 480, {}});
@@ -58,7 +60,7 @@ const Synthetic& Val2017Sized() {
           for (const Keypoint& k : person.keypoints) {
             result.keypoints.push_back({k.x + noise * normal(rng), k.y + noise * normal(rng), 1});
           }
-          synthetic->results.push_back(std::move(result));
+          results.push_back(std::move(result));
         }
       }
       for (int f = 0; f < 16; ++f) {
@@ -66,9 +68,10 @@ const Synthetic& Val2017Sized() {
         result.image_id = image;
         result.score = unit(rng) * 0.6;
         result.keypoints = RandomPerson(rng, 0, image).keypoints;
-        synthetic->results.push_back(std::move(result));
+        results.push_back(std::move(result));
       }
     }
+    synthetic->results = *ToResultColumns("synthetic", results, 17);
     return synthetic;
   }();
   return *data;

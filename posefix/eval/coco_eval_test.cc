@@ -10,6 +10,7 @@
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/test_util.h"
 #include "posefix/eval/eval_io.h"
 #include "posefix/eval/oks.h"
 #include "rapidjson/document.h"
@@ -129,7 +130,8 @@ TEST(CocoEvalTest, PerfectDetectionScoresOne) {
   result.image_id = 1;
   result.keypoints = gt.annotations[0].keypoints;
   result.score = 0.9;
-  absl::StatusOr<CocoSummaryStats> stats = EvaluateKeypoints(gt, {result}, CocoParams());
+  absl::StatusOr<CocoSummaryStats> stats =
+      EvaluateKeypoints(gt, ResultColumns({result}), CocoParams());
   ASSERT_TRUE(stats.ok()) << stats.status();
   // Precision is tp / (tp + fp + eps), as in pycocotools.
   const double precision = 1.0 / (1.0 + 2.220446049250313e-16);
@@ -144,12 +146,13 @@ TEST(CocoEvalTest, RejectsUnknownImageAndWrongKeypointCount) {
   KeypointResult result;
   result.image_id = 7;
   result.keypoints.assign(17, Keypoint{});
-  absl::StatusOr<CocoSummaryStats> stats = EvaluateKeypoints(gt, {result}, CocoParams());
+  absl::StatusOr<CocoSummaryStats> stats =
+      EvaluateKeypoints(gt, ResultColumns({result}), CocoParams());
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().message().find("[0].image_id"), std::string::npos);
   result.image_id = 1;
   result.keypoints.resize(5);
-  stats = EvaluateKeypoints(gt, {result}, CocoParams());
+  stats = EvaluateKeypoints(gt, ResultColumns({result}), CocoParams());
   ASSERT_FALSE(stats.ok());
   EXPECT_NE(stats.status().message().find("[0].keypoints"), std::string::npos);
 }
@@ -208,7 +211,8 @@ TEST(CocoEvalTest, BoundedPairsMatchAsTheExactOks) {
     }
   }
   const CocoEvalParams params = CocoParams();
-  absl::StatusOr<std::vector<EvalCell>> cells = PrepareEvalCells(gt, results, params);
+  absl::StatusOr<std::vector<EvalCell>> cells =
+      PrepareEvalCells(gt, ResultColumns(results), params);
   ASSERT_TRUE(cells.ok()) << cells.status();
   int bounded = 0;
   for (const EvalCell& cell : *cells) {

@@ -52,7 +52,7 @@ struct ApTriple {
 };
 
 absl::StatusOr<ApTriple> EvaluateInRange(const CocoDataset& ground_truth,
-                                         absl::Span<const KeypointResult> results,
+                                         const KeypointResultColumns& results,
                                          absl::Span<const double> result_areas,
                                          const CocoEvalParams& params) {
   ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
@@ -67,7 +67,8 @@ absl::StatusOr<ApTriple> EvaluateInRange(const CocoDataset& ground_truth,
 
 }  // namespace
 
-KeypointClassification ClassifyKeypoints(const Pose& detection, const PersonAnnotation& matched,
+KeypointClassification ClassifyKeypoints(absl::Span<const Keypoint> detection,
+                                         const PersonAnnotation& matched,
                                          absl::Span<const PersonAnnotation* const> others,
                                          absl::Span<const double> variances,
                                          absl::Span<const int> flip,
@@ -80,7 +81,7 @@ KeypointClassification ClassifyKeypoints(const Pose& detection, const PersonAnno
   };
   KeypointClassification classification;
   classification.types.assign(num_keypoints, KEYPOINT_ERROR_TYPE_UNSPECIFIED);
-  classification.corrected = detection;
+  classification.corrected.assign(detection.begin(), detection.end());
   for (size_t j = 0; j < num_keypoints; ++j) {
     if (matched.keypoints[j].v <= 0) continue;
     bool ignored = false;
@@ -135,7 +136,7 @@ KeypointClassification ClassifyKeypoints(const Pose& detection, const PersonAnno
 }
 
 absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_truth,
-                                                    absl::Span<const KeypointResult> results,
+                                                    const KeypointResultColumns& results,
                                                     absl::Span<const double> result_areas,
                                                     const KeypointSchema& schema,
                                                     const ErrorAnalysisOptions& options) {
@@ -192,9 +193,8 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
         }
         AnalyzedDetection detection;
         detection.result = cell.dts[d];
-        detection.classification =
-            ClassifyKeypoints(results[cell.dts[d]].keypoints, gt, others, variances, flip,
-                              ignored, options);
+        detection.classification = ClassifyKeypoints(results.pose(cell.dts[d]), gt, others,
+                                                     variances, flip, ignored, options);
         for (size_t j = 0; j < detection.classification.types.size(); ++j) {
           Count(detection.classification.types[j], total);
           Count(detection.classification.types[j], area->mutable_per_keypoint(j));
@@ -213,11 +213,11 @@ absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_tr
     area->set_ap50(baseline.ap50);
     area->set_ap75(baseline.ap75);
     for (bool cumulative : {false, true}) {
-      std::vector<KeypointResult> corrected(results.begin(), results.end());
+      KeypointResultColumns corrected = results;
       for (KeypointErrorType type : kErrorOrder) {
-        if (!cumulative) corrected.assign(results.begin(), results.end());
+        if (!cumulative) corrected.keypoints = results.keypoints;
         for (const AnalyzedDetection& detection : analyzed) {
-          Pose& pose = corrected[detection.result].keypoints;
+          const absl::Span<Keypoint> pose = corrected.mutable_pose(detection.result);
           for (size_t j = 0; j < pose.size(); ++j) {
             if (detection.classification.types[j] == type) {
               pose[j] = detection.classification.corrected[j];

@@ -41,7 +41,8 @@ struct KeypointClassification {
 // KS rows are, in this order: the matched person, the others, the matched
 // person's left/right-flipped keypoints, the others flipped; a keypoint's
 // class comes from the first row with the highest KS.
-KeypointClassification ClassifyKeypoints(const Pose& detection, const PersonAnnotation& matched,
+KeypointClassification ClassifyKeypoints(absl::Span<const Keypoint> detection,
+                                         const PersonAnnotation& matched,
                                          absl::Span<const PersonAnnotation* const> others,
                                          absl::Span<const double> variances,
                                          absl::Span<const int> flip,
@@ -53,7 +54,7 @@ KeypointClassification ClassifyKeypoints(const Pose& detection, const PersonAnno
 // class, per keypoint and overall, and the AP after correcting each error
 // type alone and cumulatively. `result_areas` as for PrepareEvalCells.
 absl::StatusOr<ErrorAnalysis> AnalyzeKeypointErrors(const CocoDataset& ground_truth,
-                                                    absl::Span<const KeypointResult> results,
+                                                    const KeypointResultColumns& results,
                                                     absl::Span<const double> result_areas,
                                                     const KeypointSchema& schema,
                                                     const ErrorAnalysisOptions& options = {});

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/parallel_for.h"
 #include "posefix/core/status_macros.h"
 #include "posefix/eval/coco_eval.h"
 
@@ -30,12 +32,12 @@ ResultsReadOptions EvalResultsOptions(int num_keypoints, int num_threads) {
   return options;
 }
 
-absl::StatusOr<EvalResults> ToEvalResults(const std::string& path,
-                                          std::vector<KeypointResult> results, int num_threads) {
+// A file of the plain form has no bbox: every area is its pose's extent.
+EvalResults PlainEvalResults(KeypointResultColumns results, int num_threads) {
   EvalResults loaded;
-  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(results, path, num_threads));
-  // The other members are not needed past this point.
-  for (KeypointResult& result : results) ExtraFields().swap(result.extra);
+  loaded.areas.resize(results.size());
+  ParallelFor(num_threads, results.size(),
+              [&](size_t r) { loaded.areas[r] = KeypointExtentArea(results.pose(r)); });
   loaded.results = std::move(results);
   return loaded;
 }
@@ -45,8 +47,14 @@ absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, absl::stri
                                              int num_threads) {
   ResultsReadOptions options = EvalResultsOptions(num_keypoints, num_threads);
   options.ground_truth = &ground_truth;
-  ASSIGN_OR_RETURN(std::vector<KeypointResult> results, ParseCocoResults(path, text, options));
-  return ToEvalResults(path, std::move(results), num_threads);
+  std::optional<KeypointResultColumns> plain = ParsePlainCocoResults(text, options);
+  if (plain) return PlainEvalResults(*std::move(plain), num_threads);
+  ASSIGN_OR_RETURN(const std::vector<KeypointResult> results,
+                   ParseCocoResults(path, text, options));
+  EvalResults loaded;
+  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(results, path, num_threads));
+  ASSIGN_OR_RETURN(loaded.results, ToResultColumns(path, results, num_keypoints));
+  return loaded;
 }
 
 }  // namespace
@@ -63,30 +71,27 @@ absl::StatusOr<EvalInputs> ReadEvalInputs(const std::string& ground_truth_path,
                                           int num_threads) {
   std::future<absl::StatusOr<CocoDataset>> ground_truth =
       std::async(std::launch::async, ReadEvalGroundTruth, ground_truth_path, num_keypoints);
-  // The results parse while the ground truth does, without it; their images
-  // are looked up once both are read.
+  // A file of the plain form parses while the ground truth does, without
+  // it; its images are looked up once both are read.
   absl::StatusOr<FileContents> contents = FileContents::Read(results_path);
-  absl::StatusOr<std::vector<KeypointResult>> results;
+  std::optional<KeypointResultColumns> plain;
   if (contents.ok()) {
-    results = ParseCocoResults(results_path, contents->view(),
-                               EvalResultsOptions(num_keypoints, num_threads));
+    plain = ParsePlainCocoResults(contents->view(), EvalResultsOptions(num_keypoints, num_threads));
   }
   EvalInputs inputs;
   ASSIGN_OR_RETURN(inputs.ground_truth, ground_truth.get());
   RETURN_IF_ERROR(contents.status());
   const absl::flat_hash_map<int64_t, int> images = IndexImages(inputs.ground_truth);
-  if (!results.ok() ||
-      !std::all_of(results->begin(), results->end(), [&images](const KeypointResult& result) {
-        return images.contains(result.image_id);
-      })) {
-    // Parsed again with the ground truth, for the error of the first entry
-    // at fault in file order.
+  if (!plain || !std::all_of(plain->image_ids.begin(), plain->image_ids.end(),
+                             [&images](int64_t image_id) { return images.contains(image_id); })) {
+    // Any other file, and an unknown image, is read with the ground truth:
+    // the error names the first entry at fault in file order.
     ASSIGN_OR_RETURN(inputs.results,
                      ParseEvalResults(results_path, contents->view(), inputs.ground_truth,
                                       num_keypoints, num_threads));
     return inputs;
   }
-  ASSIGN_OR_RETURN(inputs.results, ToEvalResults(results_path, *std::move(results), num_threads));
+  inputs.results = PlainEvalResults(*std::move(plain), num_threads);
   return inputs;
 }
 

@@ -13,9 +13,10 @@ namespace posefix {
 // does not use are dropped).
 absl::StatusOr<CocoDataset> ReadEvalGroundTruth(const std::string& path, int num_keypoints);
 
-// A results file with the area pycocotools' loadRes gives each result.
+// A results file by column, with the area pycocotools' loadRes gives each
+// result.
 struct EvalResults {
-  std::vector<KeypointResult> results;
+  KeypointResultColumns results;
   std::vector<double> areas;
 };
 

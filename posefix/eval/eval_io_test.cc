@@ -5,7 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "posefix/core/coco_io.h"
 #include "posefix/core/file_util.h"
+#include "posefix/core/test_util.h"
+#include "posefix/eval/coco_eval.h"
 
 namespace posefix {
 namespace {
@@ -20,7 +23,6 @@ TEST(EvalIoTest, ResultsWithBoxesUseBoxAreasAsPycocotools) {
   ASSERT_EQ(dt->areas.size(), dt->results.size());
   // The first result's bbox is [0.0, 148.307, 207.826, 240.512].
   EXPECT_EQ(dt->areas[0], 207.826 * 240.512);
-  EXPECT_TRUE(dt->results[0].extra.empty());
 }
 
 TEST(EvalIoTest, ResultsWithoutBoxesUseKeypointExtent) {
@@ -28,7 +30,7 @@ TEST(EvalIoTest, ResultsWithoutBoxesUseKeypointExtent) {
   ASSERT_TRUE(gt.ok()) << gt.status();
   absl::StatusOr<EvalResults> dt = ReadEvalResults("testdata/golden/mmpose_coco4/dt.json", *gt, 17);
   ASSERT_TRUE(dt.ok()) << dt.status();
-  const Pose& pose = dt->results[0].keypoints;
+  const absl::Span<const Keypoint> pose = dt->results.pose(0);
   double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
   for (const Keypoint& k : pose) {
     x0 = std::min(x0, k.x);
@@ -37,6 +39,35 @@ TEST(EvalIoTest, ResultsWithoutBoxesUseKeypointExtent) {
     y1 = std::max(y1, k.y);
   }
   EXPECT_EQ(dt->areas[0], (x1 - x0) * (y1 - y0));
+}
+
+// A file of the plain form is read by column in place, on any number of
+// threads: the same results as the general reader, areas from the extents.
+TEST(EvalIoTest, PlainResultsReadAsTheGeneralReader) {
+  const std::string gt_path = "testdata/coco/annotations/person_keypoints_val2017_local.json";
+  const std::string dt_path =
+      "testdata/results/movenet_multipose_lightning_val2017_260imgs_results.json";
+  const CocoDataset gt = OrFail(ReadEvalGroundTruth(gt_path, 17));
+  ResultsReadOptions options;
+  options.keep_extra_fields = false;
+  const KeypointResultColumns expected =
+      OrFail(ToResultColumns(dt_path, OrFail(ReadCocoResults(dt_path, options)), 17));
+  ASSERT_GT(expected.size(), 300u);
+  for (int threads : {1, 3}) {
+    const EvalResults dt = OrFail(ReadEvalResults(dt_path, gt, 17, threads));
+    const EvalInputs inputs = OrFail(ReadEvalInputs(gt_path, dt_path, 17, threads));
+    for (const KeypointResultColumns* read : {&dt.results, &inputs.results.results}) {
+      EXPECT_EQ(read->image_ids, expected.image_ids);
+      EXPECT_EQ(read->category_ids, expected.category_ids);
+      EXPECT_EQ(read->scores, expected.scores);
+      EXPECT_EQ(read->keypoints, expected.keypoints);
+    }
+    ASSERT_EQ(dt.areas.size(), expected.size());
+    for (size_t r = 0; r < expected.size(); ++r) {
+      EXPECT_EQ(dt.areas[r], KeypointExtentArea(expected.pose(r))) << r;
+    }
+    EXPECT_EQ(inputs.results.areas, dt.areas);
+  }
 }
 
 TEST(EvalIoTest, MissingFileNamesIt) {
@@ -55,12 +86,11 @@ TEST(EvalIoTest, InputsReadTogetherAsApart) {
   absl::StatusOr<EvalResults> dt = ReadEvalResults(dt_path, *gt, 17);
   ASSERT_TRUE(dt.ok()) << dt.status();
   EXPECT_EQ(inputs->ground_truth.annotations.size(), gt->annotations.size());
-  ASSERT_EQ(inputs->results.results.size(), dt->results.size());
   EXPECT_EQ(inputs->results.areas, dt->areas);
-  for (size_t i = 0; i < dt->results.size(); ++i) {
-    EXPECT_EQ(inputs->results.results[i].keypoints, dt->results[i].keypoints);
-    EXPECT_EQ(inputs->results.results[i].score, dt->results[i].score);
-  }
+  EXPECT_EQ(inputs->results.results.image_ids, dt->results.image_ids);
+  EXPECT_EQ(inputs->results.results.category_ids, dt->results.category_ids);
+  EXPECT_EQ(inputs->results.results.scores, dt->results.scores);
+  EXPECT_EQ(inputs->results.results.keypoints, dt->results.keypoints);
   // A result on an image the ground truth lacks, then a malformed entry, or
   // only the latter: the error of ReadEvalResults, for the first entry at
   // fault.

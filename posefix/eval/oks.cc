@@ -103,8 +103,8 @@ namespace {
 // Calls offset(j, dx, dy) for every keypoint j OKS averages, in keypoint
 // order: from the labelled keypoint, or from the enlarged box when none is.
 template <typename Offset>
-void ForEachOksOffset(const OksGroundTruth& gt, const Pose& detection, size_t num_keypoints,
-                      const Offset& offset) {
+void ForEachOksOffset(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
+                      size_t num_keypoints, const Offset& offset) {
   if (gt.num_labelled > 0) {
     for (size_t j = 0; j < num_keypoints; ++j) {
       if (!gt.labelled[j]) continue;
@@ -133,7 +133,7 @@ const std::array<double, kBoundSteps>& BoundSteps() {
 
 }  // namespace
 
-double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
+double ComputeOks(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
                   absl::Span<const double> variances, double* scratch) {
   size_t n = 0;
   ForEachOksOffset(gt, detection, variances.size(), [&](size_t j, double dx, double dy) {
@@ -149,7 +149,7 @@ std::vector<double> InverseVariances(absl::Span<const double> variances) {
   return inverse;
 }
 
-double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
+double OksUpperBound(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
                      absl::Span<const double> inverse_variances) {
   // A negative area (never read from a file: the reader refuses it) makes
   // similarities above 1; no bound then.

@@ -41,7 +41,7 @@ OksGroundTruth MakeOksGroundTruth(const PersonAnnotation& annotation);
 // exp(-d^2 / (2 sigma)^2 / (area + eps) / 2), or over all keypoints measured
 // to the enlarged box when the ground truth has none labelled.
 // `scratch` must hold at least variances.size() doubles.
-double ComputeOks(const OksGroundTruth& gt, const Pose& detection,
+double ComputeOks(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
                   absl::Span<const double> variances, double* scratch);
 
 // 1 / variance per keypoint, for OksUpperBound.
@@ -52,7 +52,7 @@ std::vector<double> InverseVariances(absl::Span<const double> variances);
 // e = 16 (so at most e^(1/4) times the OKS, plus 2e-7). The evaluator skips
 // the exact OKS of a pair whose bound is below every threshold. The bound
 // may fall short of the OKS by rounding, a few ulps at most.
-double OksUpperBound(const OksGroundTruth& gt, const Pose& detection,
+double OksUpperBound(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
                      absl::Span<const double> inverse_variances);
 
 // Per-keypoint similarity exp(-d^2 / (2 sigma)^2 / (area + eps) / 2).

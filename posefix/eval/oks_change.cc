@@ -19,7 +19,7 @@ struct Match {
 
 // Ground truth -> the result matched to it at params' one threshold.
 absl::StatusOr<absl::flat_hash_map<const PersonAnnotation*, Match>> MatchResults(
-    const CocoDataset& ground_truth, absl::Span<const KeypointResult> results,
+    const CocoDataset& ground_truth, const KeypointResultColumns& results,
     absl::Span<const double> areas, const CocoEvalParams& params) {
   ASSIGN_OR_RETURN(const std::vector<EvalCell> cells,
                    PrepareEvalCells(ground_truth, results, params, areas));
@@ -39,9 +39,9 @@ absl::StatusOr<absl::flat_hash_map<const PersonAnnotation*, Match>> MatchResults
 }  // namespace
 
 absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
-                                           absl::Span<const KeypointResult> before,
+                                           const KeypointResultColumns& before,
                                            absl::Span<const double> before_areas,
-                                           absl::Span<const KeypointResult> after,
+                                           const KeypointResultColumns& after,
                                            absl::Span<const double> after_areas,
                                            absl::Span<const double> variances,
                                            const OksChangeOptions& options) {
@@ -78,8 +78,8 @@ absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
     pair->set_oks_after(a->second.oks);
     sum_before += b->second.oks;
     sum_after += a->second.oks;
-    const Pose& from = before[b->second.result].keypoints;
-    const Pose& to = after[a->second.result].keypoints;
+    const absl::Span<const Keypoint> from = before.pose(b->second.result);
+    const absl::Span<const Keypoint> to = after.pose(a->second.result);
     for (size_t j = 0; j < gt.keypoints.size() && j < variances.size(); ++j) {
       if (gt.keypoints[j].v <= 0) continue;
       change.set_keypoints(change.keypoints() + 1);

@@ -23,9 +23,9 @@ struct OksChangeOptions {
 // to; pairs come in ground-truth file order. `*_areas` as for
 // PrepareEvalCells.
 absl::StatusOr<OksChange> ComputeOksChange(const CocoDataset& ground_truth,
-                                           absl::Span<const KeypointResult> before,
+                                           const KeypointResultColumns& before,
                                            absl::Span<const double> before_areas,
-                                           absl::Span<const KeypointResult> after,
+                                           const KeypointResultColumns& after,
                                            absl::Span<const double> after_areas,
                                            absl::Span<const double> variances,
                                            const OksChangeOptions& options = {});

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "posefix/core/keypoint_schema.h"
+#include "posefix/core/test_util.h"
 #include "posefix/eval/oks.h"
 
 namespace posefix {
@@ -45,7 +46,8 @@ TEST(OksChangeTest, PairsThroughTheGroundTruthMatch) {
   // After: refined; person 11 unmatched (moved away).
   std::vector<KeypointResult> after = {Shifted(gt.annotations[0], 1, 0.9),
                                        Shifted(gt.annotations[1], 1000, 0.8)};
-  absl::StatusOr<OksChange> change = ComputeOksChange(gt, before, {}, after, {}, variances);
+  absl::StatusOr<OksChange> change =
+      ComputeOksChange(gt, ResultColumns(before), {}, ResultColumns(after), {}, variances);
   ASSERT_TRUE(change.ok()) << change.status();
   ASSERT_EQ(change->pairs_size(), 1);
   const OksChangePair& pair = change->pairs(0);
@@ -70,7 +72,8 @@ TEST(OksChangeTest, CountsTheKeypointsARefinementMoved) {
   // Two keypoints moved: one onto the ground truth, one further away.
   after[0].keypoints[3].x = gt.annotations[0].keypoints[3].x;
   after[0].keypoints[8].x += 4;
-  absl::StatusOr<OksChange> change = ComputeOksChange(gt, before, {}, after, {}, variances);
+  absl::StatusOr<OksChange> change =
+      ComputeOksChange(gt, ResultColumns(before), {}, ResultColumns(after), {}, variances);
   ASSERT_TRUE(change.ok()) << change.status();
   EXPECT_EQ(change->keypoints(), 17);
   EXPECT_EQ(change->moved_keypoints(), 2);
@@ -94,7 +97,8 @@ TEST(OksChangeTest, PairsAtOksBelowTheCocoThresholdsWithTheirExactOks) {
   // Matched at the default 0.1, below every COCO threshold.
   ASSERT_GT(oks_before, 0.1);
   ASSERT_LT(oks_before, 0.5);
-  absl::StatusOr<OksChange> change = ComputeOksChange(gt, before, {}, after, {}, variances);
+  absl::StatusOr<OksChange> change =
+      ComputeOksChange(gt, ResultColumns(before), {}, ResultColumns(after), {}, variances);
   ASSERT_TRUE(change.ok()) << change.status();
   ASSERT_EQ(change->pairs_size(), 1);
   EXPECT_EQ(change->pairs(0).oks_before(), oks_before);
