@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <numeric>
@@ -848,7 +849,14 @@ std::optional<KeypointResultColumns> ParsePlainResults(
   // text with more braces is refused before anything is allocated for them.
   std::vector<size_t> firsts(runs.size() + 1, 0);
   ParallelFor(num_workers, runs.size(), [&](size_t run) {
-    firsts[run + 1] = std::count(runs[run].begin(), runs[run].end(), '{');
+    // memchr: a vectorized search (std::count is a byte loop at -O2).
+    const char* end = runs[run].data() + runs[run].size();
+    size_t braces = 0;
+    for (const char* at = runs[run].data();
+         (at = static_cast<const char*>(std::memchr(at, '{', end - at))) != nullptr; ++at) {
+      ++braces;
+    }
+    firsts[run + 1] = braces;
   });
   std::partial_sum(firsts.begin(), firsts.end(), firsts.begin());
   const size_t total = firsts.back();

@@ -266,7 +266,7 @@ absl::StatusOr<std::vector<EvalCell>> PrepareEvalCells(const CocoDataset& ground
     for (size_t d = 0; d < cell.dts.size(); ++d) {
       const absl::Span<const Keypoint> pose = results.pose(cell.dts[d]);
       for (size_t g = 0; g < num_gts; ++g) {
-        const double bound = OksUpperBound(cell.oks_gts[g], pose, inverse_variances);
+        const double bound = OksUpperBound(cell.oks_gts[g], pose, inverse_variances, never_matched);
         cell.oks[d * num_gts + g] =
             bound < never_matched
                 ? bound

@@ -101,21 +101,24 @@ double KeypointSimilarity(double dx, double dy, double variance, double area) {
 namespace {
 
 // Calls offset(j, dx, dy) for every keypoint j OKS averages, in keypoint
-// order: from the labelled keypoint, or from the enlarged box when none is.
+// order, while it returns true: from the labelled keypoint, or from the
+// enlarged box when none is.
 template <typename Offset>
 void ForEachOksOffset(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
                       size_t num_keypoints, const Offset& offset) {
   if (gt.num_labelled > 0) {
     for (size_t j = 0; j < num_keypoints; ++j) {
       if (!gt.labelled[j]) continue;
-      offset(j, detection[j].x - gt.x[j], detection[j].y - gt.y[j]);
+      if (!offset(j, detection[j].x - gt.x[j], detection[j].y - gt.y[j])) return;
     }
   } else {
     for (size_t j = 0; j < num_keypoints; ++j) {
       const double xd = detection[j].x;
       const double yd = detection[j].y;
-      offset(j, std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1),
-             std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1));
+      if (!offset(j, std::max(0.0, gt.x0 - xd) + std::max(0.0, xd - gt.x1),
+                  std::max(0.0, gt.y0 - yd) + std::max(0.0, yd - gt.y1))) {
+        return;
+      }
     }
   }
 }
@@ -138,6 +141,7 @@ double ComputeOks(const OksGroundTruth& gt, absl::Span<const Keypoint> detection
   size_t n = 0;
   ForEachOksOffset(gt, detection, variances.size(), [&](size_t j, double dx, double dy) {
     scratch[n++] = KeypointSimilarity(dx, dy, variances[j], gt.area);
+    return true;
   });
   return NumpySum(scratch, n) / static_cast<double>(n);
 }
@@ -150,21 +154,29 @@ std::vector<double> InverseVariances(absl::Span<const double> variances) {
 }
 
 double OksUpperBound(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
-                     absl::Span<const double> inverse_variances) {
+                     absl::Span<const double> inverse_variances, double stop_below) {
   // A negative area (never read from a file: the reader refuses it) makes
   // similarities above 1; no bound then.
   if (!(gt.area + kEpsilon > 0)) return std::numeric_limits<double>::infinity();
   const std::array<double, kBoundSteps>& steps = BoundSteps();
   // 4e, by products instead of the three divisions (a few ulps apart).
   const double scale = 2 / (gt.area + kEpsilon);
+  const size_t count = gt.num_labelled > 0 ? gt.num_labelled : inverse_variances.size();
+  // The mean if every similarity not yet summed were the largest step.
+  const auto mean_at_most = [&](double sum, size_t n) {
+    return (sum + static_cast<double>(count - n) * steps[0]) / static_cast<double>(count);
+  };
   double sum = 0;
   size_t n = 0;
+  bool stopped = false;
   ForEachOksOffset(gt, detection, inverse_variances.size(), [&](size_t j, double dx, double dy) {
     const double quarters = (dx * dx + dy * dy) * inverse_variances[j] * scale;
     sum += steps[quarters < kBoundSteps - 1 ? static_cast<int>(quarters) : kBoundSteps - 1];
     ++n;
+    stopped = n < count && mean_at_most(sum, n) < stop_below;
+    return !stopped;
   });
-  return sum / static_cast<double>(n);
+  return stopped ? mean_at_most(sum, n) : sum / static_cast<double>(n);
 }
 
 std::vector<double> ComputeOksMatrix(absl::Span<const OksGroundTruth> gts,

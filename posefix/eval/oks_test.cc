@@ -98,7 +98,7 @@ TEST(OksUpperBoundTest, IsAtLeastTheOksAndTightNearOne) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<double> scratch(17);
-  int far_pairs = 0, ruled_out = 0;
+  int far_pairs = 0, ruled_out = 0, stopped_early = 0;
   for (int trial = 0; trial < 20000; ++trial) {
     std::vector<Keypoint> points;
     const double size = 5 + 300 * unit(rng);
@@ -121,15 +121,22 @@ TEST(OksUpperBoundTest, IsAtLeastTheOksAndTightNearOne) {
     // Within rounding of the OKS or above it, and within e^(1/4) of it.
     ASSERT_GE(bound, oks * (1 - 1e-14)) << "trial " << trial;
     ASSERT_LE(bound, oks * std::exp(0.25) + 1e-6) << "trial " << trial;
+    // Stopped early: looser, but below 0.5 exactly when the whole sum is.
+    const double stopped = OksUpperBound(oks_gt, detection, InverseVariances(variances), 0.5);
+    ASSERT_GE(stopped, bound * (1 - 1e-14)) << "trial " << trial;
+    ASSERT_EQ(stopped < 0.5, bound < 0.5) << "trial " << trial;
     if (oks < 0.1) {
       ++far_pairs;
       ruled_out += bound < 0.5;
+      stopped_early += stopped > bound;
     }
   }
   // The bound rules out (below the lowest COCO threshold) nearly every pair
   // far from the ground truth.
   ASSERT_GT(far_pairs, 500);
   EXPECT_GT(ruled_out, 0.9 * far_pairs) << ruled_out << " of " << far_pairs;
+  // ... most of them before the last keypoint.
+  EXPECT_GT(stopped_early, 0.5 * far_pairs) << stopped_early << " of " << far_pairs;
   // No bound for a negative area (its similarities exceed 1).
   const PersonAnnotation negative = Person({{10, 20, 2}}, -100, {0, 0, 10, 10});
   EXPECT_EQ(OksUpperBound(MakeOksGroundTruth(negative), {{50, 20, 1}},
