@@ -830,6 +830,22 @@ std::optional<KeypointResultColumns> ParsePlainResults(
     return std::nullopt;
   }
   const absl::string_view entries = text.substr(open + 1, close - open - 1);
+  // A file of another form (estimators often add members such as bbox) is
+  // told by its first entry, before anything is sized for the whole file.
+  if (entries.find('{') != absl::string_view::npos) {
+    KeypointResultColumns first;
+    first.num_keypoints = options.num_keypoints;
+    first.image_ids.resize(1);
+    first.category_ids.resize(1);
+    first.scores.resize(1);
+    first.keypoints.resize(options.num_keypoints);
+    ondemand::parser parser;
+    std::string buffer;
+    if (!ParsePlainEntries(entries.substr(0, NextCommaBetweenObjects(entries, 0)), options,
+                           known_images, &parser, &buffer, 0, 1, &first)) {
+      return std::nullopt;
+    }
+  }
   constexpr size_t kRunBytes = 1 << 20;
   std::vector<absl::string_view> runs;
   for (size_t begin = 0; begin < entries.size() || runs.empty();) {

@@ -42,6 +42,17 @@ EvalResults PlainEvalResults(KeypointResultColumns results, int num_threads) {
   return loaded;
 }
 
+// Any other file: the areas of its bbox members when the first result has
+// one, as pycocotools' loadRes.
+absl::StatusOr<EvalResults> DomEvalResults(const std::string& path,
+                                           const std::vector<KeypointResult>& results,
+                                           int num_keypoints, int num_threads) {
+  EvalResults loaded;
+  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(results, path, num_threads));
+  ASSIGN_OR_RETURN(loaded.results, ToResultColumns(path, results, num_keypoints));
+  return loaded;
+}
+
 absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, absl::string_view text,
                                              const CocoDataset& ground_truth, int num_keypoints,
                                              int num_threads) {
@@ -51,10 +62,7 @@ absl::StatusOr<EvalResults> ParseEvalResults(const std::string& path, absl::stri
   if (plain) return PlainEvalResults(*std::move(plain), num_threads);
   ASSIGN_OR_RETURN(const std::vector<KeypointResult> results,
                    ParseCocoResults(path, text, options));
-  EvalResults loaded;
-  ASSIGN_OR_RETURN(loaded.areas, ResultAreas(results, path, num_threads));
-  ASSIGN_OR_RETURN(loaded.results, ToResultColumns(path, results, num_keypoints));
-  return loaded;
+  return DomEvalResults(path, results, num_keypoints, num_threads);
 }
 
 }  // namespace
@@ -71,27 +79,37 @@ absl::StatusOr<EvalInputs> ReadEvalInputs(const std::string& ground_truth_path,
                                           int num_threads) {
   std::future<absl::StatusOr<CocoDataset>> ground_truth =
       std::async(std::launch::async, ReadEvalGroundTruth, ground_truth_path, num_keypoints);
-  // A file of the plain form parses while the ground truth does, without
-  // it; its images are looked up once both are read.
+  // The results parse while the ground truth does, without it; their images
+  // are looked up once both are read.
   absl::StatusOr<FileContents> contents = FileContents::Read(results_path);
+  const ResultsReadOptions options = EvalResultsOptions(num_keypoints, num_threads);
   std::optional<KeypointResultColumns> plain;
+  absl::StatusOr<std::vector<KeypointResult>> other;
   if (contents.ok()) {
-    plain = ParsePlainCocoResults(contents->view(), EvalResultsOptions(num_keypoints, num_threads));
+    plain = ParsePlainCocoResults(contents->view(), options);
+    if (!plain) other = ParseCocoResults(results_path, contents->view(), options);
   }
   EvalInputs inputs;
   ASSIGN_OR_RETURN(inputs.ground_truth, ground_truth.get());
   RETURN_IF_ERROR(contents.status());
   const absl::flat_hash_map<int64_t, int> images = IndexImages(inputs.ground_truth);
-  if (!plain || !std::all_of(plain->image_ids.begin(), plain->image_ids.end(),
-                             [&images](int64_t image_id) { return images.contains(image_id); })) {
-    // Any other file, and an unknown image, is read with the ground truth:
-    // the error names the first entry at fault in file order.
-    ASSIGN_OR_RETURN(inputs.results,
-                     ParseEvalResults(results_path, contents->view(), inputs.ground_truth,
-                                      num_keypoints, num_threads));
+  const auto known = [&images](int64_t image_id) { return images.contains(image_id); };
+  if (plain && std::all_of(plain->image_ids.begin(), plain->image_ids.end(), known)) {
+    inputs.results = PlainEvalResults(*std::move(plain), num_threads);
     return inputs;
   }
-  inputs.results = PlainEvalResults(*std::move(plain), num_threads);
+  if (other.ok() &&
+      std::all_of(other->begin(), other->end(),
+                  [&known](const KeypointResult& result) { return known(result.image_id); })) {
+    ASSIGN_OR_RETURN(inputs.results,
+                     DomEvalResults(results_path, *other, num_keypoints, num_threads));
+    return inputs;
+  }
+  // An error, or an unknown image: read again with the ground truth, for the
+  // error of the first entry at fault in file order.
+  ASSIGN_OR_RETURN(inputs.results,
+                   ParseEvalResults(results_path, contents->view(), inputs.ground_truth,
+                                    num_keypoints, num_threads));
   return inputs;
 }
 

@@ -103,7 +103,9 @@ TEST(EvalIoTest, InputsReadTogetherAsApart) {
   for (const std::string& text :
        {absl::StrCat("[", entry(139099, "1"), ",", entry(5, "1"), "]"),
         absl::StrCat("[", entry(5, "1"), ",", entry(139099, "\"x\""), "]"),
-        absl::StrCat("[", entry(139099, "1"), ",", entry(139099, "\"x\""), "]")}) {
+        absl::StrCat("[", entry(139099, "1"), ",", entry(139099, "\"x\""), "]"),
+        // Not of the plain form (an extra member), on an unknown image.
+        absl::StrCat("[", entry(139099, "1, \"x\": 0"), ",", entry(5, "1, \"x\": 0"), "]")}) {
     const std::string bad_path = ::testing::TempDir() + "/bad_results.json";
     ASSERT_TRUE(WriteFileAtomically(bad_path, text).ok());
     absl::StatusOr<EvalInputs> together = ReadEvalInputs(gt_path, bad_path, 17, 2);
