@@ -3,6 +3,7 @@
 // (PATH absolute; default: the committed val2017 fixture).
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -108,6 +109,38 @@ BENCHMARK(BM_ParseCocoResults)
     ->Args({1, 0})
     ->Args({2, 0})
     ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The plain form by column, as evaluation reads it (one allocation per
+// column instead of one per pose). Arg: threads.
+void BM_ParsePlainCocoResults(benchmark::State& state) {
+  absl::StatusOr<CocoDataset> dataset = ReadCocoDataset(AnnotationPath());
+  if (!dataset.ok()) {
+    state.SkipWithError(std::string(dataset.status().message()).c_str());
+    return;
+  }
+  const std::string text = ResultsText(*dataset, /*extra=*/false);
+  ResultsReadOptions options;
+  options.num_threads = static_cast<int>(state.range(0));
+  options.ground_truth = &*dataset;
+  size_t count = 0;
+  for (auto _ : state) {
+    std::optional<KeypointResultColumns> columns = ParsePlainCocoResults(text, options);
+    if (!columns.has_value()) {
+      state.SkipWithError("not read as the plain form");
+      return;
+    }
+    count = columns->size();
+    benchmark::DoNotOptimize(columns);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(text.size()) * state.iterations());
+  state.counters["results"] = static_cast<double>(count);
+}
+BENCHMARK(BM_ParsePlainCocoResults)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
