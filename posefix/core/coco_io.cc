@@ -725,12 +725,46 @@ bool PlainPose(ondemand::value value, int num_keypoints, Keypoint* pose) {
   return i == expected;
 }
 
-// One result of the plain form, stored as result `r` of `columns`: an object
+// Where the plain reader stores result r, in either form it reads into: the
+// results were sized for the whole file first, so threads fill them in place.
+void SizeResults(size_t count, int num_keypoints, KeypointResultColumns* columns) {
+  columns->num_keypoints = num_keypoints;
+  columns->image_ids.resize(count);
+  columns->category_ids.resize(count);
+  columns->scores.resize(count);
+  columns->keypoints.resize(count * num_keypoints);
+}
+void SizeResults(size_t count, int, std::vector<KeypointResult>* results) {
+  results->resize(count);
+}
+Keypoint* PoseOf(size_t r, int num_keypoints, KeypointResultColumns* columns) {
+  return columns->keypoints.data() + r * num_keypoints;
+}
+Keypoint* PoseOf(size_t r, int num_keypoints, std::vector<KeypointResult>* results) {
+  Pose& pose = (*results)[r].keypoints;
+  pose.resize(num_keypoints);
+  return pose.data();
+}
+void SetResult(size_t r, int64_t image_id, int64_t category_id, double score,
+               KeypointResultColumns* columns) {
+  columns->image_ids[r] = image_id;
+  columns->category_ids[r] = category_id;
+  columns->scores[r] = score;
+}
+void SetResult(size_t r, int64_t image_id, int64_t category_id, double score,
+               std::vector<KeypointResult>* results) {
+  KeypointResult& result = (*results)[r];
+  result.image_id = image_id;
+  result.category_id = category_id;
+  result.score = score;
+}
+
+// One result of the plain form, stored as result `r` of `results`: an object
 // with exactly the members image_id, category_id, keypoints and score, once
 // each.
+template <typename Results>
 bool PlainResult(ondemand::value value, const ResultsReadOptions& options,
-                 const absl::flat_hash_set<int64_t>& known_images, size_t r,
-                 KeypointResultColumns* columns) {
+                 const absl::flat_hash_set<int64_t>& known_images, size_t r, Results* results) {
   ondemand::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return false;
   enum : unsigned { kImageId = 1, kCategoryId = 2, kKeypoints = 4, kScore = 8 };
@@ -751,29 +785,26 @@ bool PlainResult(ondemand::value value, const ResultsReadOptions& options,
     seen |= bit;
     const bool read = bit == kImageId      ? PlainInteger(field.value(), &image_id)
                       : bit == kCategoryId ? PlainInteger(field.value(), &category_id)
-                      : bit == kKeypoints
-                          ? PlainPose(field.value(), options.num_keypoints,
-                                      columns->keypoints.data() + r * options.num_keypoints)
-                          : PlainNumber(field.value(), &score);
+                      : bit == kKeypoints  ? PlainPose(field.value(), options.num_keypoints,
+                                                       PoseOf(r, options.num_keypoints, results))
+                                           : PlainNumber(field.value(), &score);
     if (!read) return false;
   }
   if (seen != (kImageId | kCategoryId | kKeypoints | kScore) ||
       (options.ground_truth != nullptr && !known_images.contains(image_id))) {
     return false;
   }
-  columns->image_ids[r] = image_id;
-  columns->category_ids[r] = category_id;
-  columns->scores[r] = score;
+  SetResult(r, image_id, category_id, score, results);
   return true;
 }
 
 // The `count` results of `entries`, the text between a results array's
 // brackets (or a run of its entries), parsed as "[entries]" in `buffer` and
-// stored as the results of `columns` from `first` on.
+// stored as the results of `results` from `first` on.
+template <typename Results>
 bool ParsePlainEntries(absl::string_view entries, const ResultsReadOptions& options,
                        const absl::flat_hash_set<int64_t>& known_images, ondemand::parser* parser,
-                       std::string* buffer, size_t first, size_t count,
-                       KeypointResultColumns* columns) {
+                       std::string* buffer, size_t first, size_t count, Results* results) {
   buffer->reserve(entries.size() + 2 + simdjson::SIMDJSON_PADDING);
   buffer->assign("[");
   buffer->append(entries.data(), entries.size());
@@ -789,7 +820,7 @@ bool ParsePlainEntries(absl::string_view entries, const ResultsReadOptions& opti
   for (auto entry : array) {
     ondemand::value value;
     if (r == first + count || entry.get(value) != simdjson::SUCCESS ||
-        !PlainResult(value, options, known_images, r, columns)) {
+        !PlainResult(value, options, known_images, r, results)) {
       return false;
     }
     ++r;
@@ -818,11 +849,12 @@ size_t NextCommaBetweenObjects(absl::string_view text, size_t from) {
 // The plain form of a results file, read fast: simdjson's On-Demand API,
 // no DOM, over runs of entries of about 1 MB cut between objects, on
 // options.num_threads threads, each reusing one parser and one buffer (the
-// DOM of a 50 MB file would touch 150 MB). Anything else, every error
-// included, gives nullopt.
-std::optional<KeypointResultColumns> ParsePlainResults(
-    absl::string_view text, const ResultsReadOptions& options,
-    const absl::flat_hash_set<int64_t>& known_images) {
+// DOM of a 50 MB file would touch 150 MB), into columns or one
+// KeypointResult per entry. Anything else, every error included, gives
+// nullopt.
+template <typename Results>
+std::optional<Results> ParsePlainResults(absl::string_view text, const ResultsReadOptions& options,
+                                         const absl::flat_hash_set<int64_t>& known_images) {
   const size_t open = text.find_first_not_of(" \t\n\r");
   const size_t close = text.find_last_not_of(" \t\n\r");
   if (options.num_keypoints < 0 || open == absl::string_view::npos || text[open] != '[' ||
@@ -833,12 +865,8 @@ std::optional<KeypointResultColumns> ParsePlainResults(
   // A file of another form (estimators often add members such as bbox) is
   // told by its first entry, before anything is sized for the whole file.
   if (entries.find('{') != absl::string_view::npos) {
-    KeypointResultColumns first;
-    first.num_keypoints = options.num_keypoints;
-    first.image_ids.resize(1);
-    first.category_ids.resize(1);
-    first.scores.resize(1);
-    first.keypoints.resize(options.num_keypoints);
+    Results first;
+    SizeResults(1, options.num_keypoints, &first);
     ondemand::parser parser;
     std::string buffer;
     if (!ParsePlainEntries(entries.substr(0, NextCommaBetweenObjects(entries, 0)), options,
@@ -879,12 +907,8 @@ std::optional<KeypointResultColumns> ParsePlainResults(
   if (total > entries.size() / (54 + 6 * static_cast<size_t>(options.num_keypoints)) + 1) {
     return std::nullopt;
   }
-  KeypointResultColumns columns;
-  columns.num_keypoints = options.num_keypoints;
-  columns.image_ids.resize(total);
-  columns.category_ids.resize(total);
-  columns.scores.resize(total);
-  columns.keypoints.resize(total * options.num_keypoints);
+  Results results;
+  SizeResults(total, options.num_keypoints, &results);
   // Workers take the next run as they finish one (a worker sharing its core
   // with other work then takes fewer).
   std::atomic<size_t> next_run{0};
@@ -903,13 +927,13 @@ std::optional<KeypointResultColumns> ParsePlainResults(
     buffer.reserve(longest_run + 2 + simdjson::SIMDJSON_PADDING);
     for (size_t run = next_run++; run < runs.size() && !failed; run = next_run++) {
       if (!ParsePlainEntries(runs[run], options, known_images, &parser, &buffer, firsts[run],
-                             firsts[run + 1] - firsts[run], &columns)) {
+                             firsts[run + 1] - firsts[run], &results)) {
         failed = true;
       }
     }
   });
   if (failed) return std::nullopt;
-  return columns;
+  return results;
 }
 
 absl::flat_hash_set<int64_t> KnownImages(const ResultsReadOptions& options) {
@@ -924,15 +948,16 @@ absl::flat_hash_set<int64_t> KnownImages(const ResultsReadOptions& options) {
 
 std::optional<KeypointResultColumns> ParsePlainCocoResults(absl::string_view text,
                                                            const ResultsReadOptions& options) {
-  return ParsePlainResults(text, options, KnownImages(options));
+  return ParsePlainResults<KeypointResultColumns>(text, options, KnownImages(options));
 }
 
 absl::StatusOr<std::vector<KeypointResult>> ParseCocoResults(absl::string_view source,
                                                              absl::string_view text,
                                                              const ResultsReadOptions& options) {
   const absl::flat_hash_set<int64_t> known_images = KnownImages(options);
-  std::optional<KeypointResultColumns> plain = ParsePlainResults(text, options, known_images);
-  if (plain) return FromResultColumns(*plain);
+  std::optional<std::vector<KeypointResult>> plain =
+      ParsePlainResults<std::vector<KeypointResult>>(text, options, known_images);
+  if (plain) return *std::move(plain);
   // The DOM parses in place, in a padded copy.
   std::string copy;
   copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
@@ -994,19 +1019,6 @@ absl::StatusOr<KeypointResultColumns> ToResultColumns(absl::string_view source,
                              result.keypoints.end());
   }
   return columns;
-}
-
-std::vector<KeypointResult> FromResultColumns(const KeypointResultColumns& columns) {
-  std::vector<KeypointResult> results(columns.size());
-  for (size_t r = 0; r < results.size(); ++r) {
-    KeypointResult& result = results[r];
-    result.image_id = columns.image_ids[r];
-    result.category_id = columns.category_ids[r];
-    const absl::Span<const Keypoint> pose = columns.pose(r);
-    result.keypoints.assign(pose.begin(), pose.end());
-    result.score = columns.scores[r];
-  }
-  return results;
 }
 
 absl::flat_hash_map<int64_t, int> IndexImages(const CocoDataset& dataset) {

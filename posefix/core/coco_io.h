@@ -65,7 +65,6 @@ std::optional<KeypointResultColumns> ParsePlainCocoResults(absl::string_view tex
 absl::StatusOr<KeypointResultColumns> ToResultColumns(absl::string_view source,
                                                       absl::Span<const KeypointResult> results,
                                                       int num_keypoints);
-std::vector<KeypointResult> FromResultColumns(const KeypointResultColumns& columns);
 
 std::string CocoResultsToJson(const std::vector<KeypointResult>& results);
 absl::Status WriteCocoResults(const std::string& path, const std::vector<KeypointResult>& results);
