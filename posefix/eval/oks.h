@@ -50,11 +50,11 @@ std::vector<double> InverseVariances(absl::Span<const double> variances);
 // An upper bound of ComputeOks(gt, detection, variances) that needs no exp:
 // each similarity exp(-e) is at most exp(-floor(4e) / 4), tabulated up to
 // e = 16 (so, summed to the end, at most e^(1/4) times the OKS, plus 2e-7).
-// The evaluator skips
-// the exact OKS of a pair whose bound is below every threshold. The bound
-// may fall short of the OKS by rounding, a few ulps at most. The sum stops
-// once the keypoints left, each taken at the largest step, cannot lift the
-// mean to `stop_below`; that mean is then the (looser) bound returned.
+// The evaluator skips the exact OKS of a pair whose bound is below every
+// threshold. The bound may fall short of the OKS by rounding, a few ulps at
+// most. The sum stops once the keypoints left, each taken at the largest
+// step, cannot lift the mean to `stop_below`; that mean is then the (looser)
+// bound returned.
 double OksUpperBound(const OksGroundTruth& gt, absl::Span<const Keypoint> detection,
                      absl::Span<const double> inverse_variances, double stop_below = 0);
 
